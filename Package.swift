@@ -1,0 +1,49 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "asyncio-demo",
+    products: [
+        .library(name: "AsyncIO", targets: ["AsyncIO"]),
+        .executable(name: "asyncio-demo", targets: ["AsyncIODemo"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        .target(name: "CEpoll"),
+        .target(
+            name: "AsyncIO",
+            dependencies: [
+                "CEpoll",
+                .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "HeapModule", package: "swift-collections"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "AsyncIODemo",
+            dependencies: [
+                "AsyncIO",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "AsyncIOTests", dependencies: ["AsyncIO"]),
+        .testTarget(
+            name: "AsyncIODemoTests",
+            dependencies: ["AsyncIODemo"],
+            exclude: ["Golden"]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)
+
+// Nonisolated async functions run on their caller's executor, so a plain
+// `async` helper called from loop code stays on the loop thread.
+for target in package.targets {
+    target.swiftSettings = (target.swiftSettings ?? []) + [
+        .enableUpcomingFeature("NonisolatedNonsendingByDefault"),
+    ]
+}

@@ -1,0 +1,211 @@
+/// A task of any result type: what `timeout`, `LoopTaskGroup` and
+/// `currentLoopTask()` need of it.
+@LoopActor
+public protocol AnyLoopTask: AnyFuture {
+    var name: String { get }
+    func cancelling() -> Int
+    @discardableResult func uncancel() -> Int
+}
+
+/// What a future needs to know about the task awaiting it.
+@LoopActor
+protocol AwaitingTask: AnyLoopTask {
+    /// The task is about to suspend until `future` is done.
+    func suspended(on future: any AnyFuture)
+    /// The task resumed; returns the error to throw if it was cancelled
+    /// after its future completed but before it could run.
+    func resumed() -> CancelledError?
+}
+
+enum CurrentTask {
+    @TaskLocal static var task: (any AwaitingTask)?
+}
+
+@LoopActor @inline(__always)
+func currentTask() -> (any AwaitingTask)? { CurrentTask.task }
+
+/// A coroutine scheduled on the loop (asyncio's `Task`, named `LoopTask` so
+/// as not to shadow Swift's `Task`). It is a `Future` of the operation's
+/// result. Creating it does not run it: its first step runs on a later loop
+/// iteration.
+///
+/// Cancelling a task makes the `await` it is suspended in throw
+/// `CancelledError` at once; a task cancelled before its first step never
+/// runs its body. A task may catch the error and carry on.
+@LoopActor
+public final class LoopTask<T: Sendable>: Future<T>, AwaitingTask {
+    public let name: String
+    /// Names the operation in reprs, as asyncio shows the coroutine.
+    public let coroutine: String
+    /// Where the task was created, `File.swift:line`, shown in reprs.
+    public let location: String
+
+    /// The future the task is suspended on, cancelled by `cancel()`.
+    /// Invariant: non-nil exactly while the task is suspended in an await.
+    private var waitingOn: (any AnyFuture)?
+    /// A cancel request that must be delivered at the next resumption.
+    private var mustCancel = false
+    private var cancelMessage: String?
+    private var cancelRequests = 0
+
+    init(loop: EventLoop, name: String?, coroutine: String, location: String,
+         _ operation: @escaping @LoopActor () async throws -> T) {
+        precondition(ThreadLoop.current === loop,
+                     "a task can only be created on its loop's thread (use loop.withIsolation before running)")
+        loop.checkOpen()
+        loop.taskNameCounter += 1
+        self.name = name ?? "Task-\(loop.taskNameCounter)"
+        self.coroutine = coroutine
+        self.location = location
+        super.init(loop: loop)
+        loop.liveTasks[ObjectIdentifier(self)] = self
+        start(operation)
+    }
+
+    /// Schedules the first step. The Swift task keeps this object alive
+    /// until its last step, as the loop's reference does in asyncio.
+    private func start(_ operation: @escaping @LoopActor () async throws -> T) {
+        let step: @LoopActor () async -> Void = { await self.run(operation) }
+        Swift.Task(executorPreference: loop, operation: step)
+    }
+
+    private func run(_ operation: @LoopActor () async throws -> T) async {
+        defer { loop.liveTasks[ObjectIdentifier(self)] = nil }
+        if mustCancel {
+            mustCancel = false
+            _ = super.cancel(message: cancelMessage)
+            return
+        }
+        do {
+            let value = try await CurrentTask.$task.withValue(self) { try await operation() }
+            if mustCancel {
+                // Cancelled during its last step: asyncio reports it cancelled.
+                mustCancel = false
+                _ = super.cancel(message: cancelMessage)
+            } else {
+                finish(.finished(.success(value)))
+            }
+        } catch let error as CancelledError {
+            _ = super.cancel(message: error.message)
+        } catch {
+            finish(.finished(.failure(error)))
+        }
+    }
+
+    // MARK: Cancellation
+
+    /// Requests cancellation: the `await` the task is suspended in throws
+    /// `CancelledError`. Returns false if the task is already done.
+    @discardableResult
+    public override func cancel(message: String? = nil) -> Bool {
+        guard !isDone else { return false }
+        cancelRequests += 1
+        if let waitingOn, waitingOn.cancel(message: message) {
+            // The wake-up that follows throws CancelledError in the task.
+            return true
+        }
+        mustCancel = true
+        cancelMessage = message
+        return true
+    }
+
+    /// How many cancellation requests are outstanding (asyncio's `cancelling()`).
+    public func cancelling() -> Int { cancelRequests }
+
+    /// Withdraws one cancellation request (asyncio's `uncancel()`), used by
+    /// structures such as `timeout` that turn a cancellation into another error.
+    @discardableResult
+    public func uncancel() -> Int {
+        if cancelRequests > 0 { cancelRequests -= 1 }
+        if cancelRequests == 0 { mustCancel = false }
+        return cancelRequests
+    }
+
+    func suspended(on future: any AnyFuture) {
+        waitingOn = future
+        if mustCancel, future.cancel(message: cancelMessage) {
+            mustCancel = false
+        }
+    }
+
+    func resumed() -> CancelledError? {
+        waitingOn = nil
+        guard mustCancel else { return nil }
+        mustCancel = false
+        return CancelledError(cancelMessage)
+    }
+
+
+    // MARK: Description
+
+    override var callbackLabel: String { "Task done callback" }
+
+    public override var repr: String {
+        var info = reprInfo
+        if !isDone, cancelRequests > 0 { info[0] = "cancelling" }
+        info.insert("name=\(pythonRepr(name))", at: 1)
+        let place = isDone ? "done, defined at" : "running at"
+        info.insert("coro=<\(coroutine)() \(place) \(location)>", at: 2)
+        if let waitingOn, !isDone { info.append("wait_for=\(waitingOn.repr)") }
+        return "<Task \(info.joined(separator: " "))>"
+    }
+}
+
+// MARK: Creating tasks
+
+extension EventLoop {
+    /// Wraps `operation` in a task that starts on a later iteration
+    /// (asyncio's `create_task`). `coroutine` names the operation in reprs,
+    /// as asyncio names the coroutine function.
+    @LoopActor
+    public func createTask<T: Sendable>(
+        name: String? = nil,
+        coroutine: String? = nil,
+        fileID: String = #fileID, line: Int = #line,
+        _ operation: @escaping @LoopActor () async throws -> T
+    ) -> LoopTask<T> {
+        let file = fileID.split(separator: "/").last.map(String.init) ?? fileID
+        return LoopTask(loop: self, name: name, coroutine: coroutine ?? "closure",
+                        location: "\(file):\(line)", operation)
+    }
+
+    /// The tasks of this loop that are not done yet (asyncio's `all_tasks`).
+    @LoopActor
+    public func allTasks() -> [any AnyFuture] { Array(liveTasks.values) }
+}
+
+/// Creates a task on the running loop (asyncio's `asyncio.create_task`).
+@LoopActor
+public func createTask<T: Sendable>(
+    name: String? = nil,
+    coroutine: String? = nil,
+    fileID: String = #fileID, line: Int = #line,
+    _ operation: @escaping @LoopActor () async throws -> T
+) -> LoopTask<T> {
+    runningLoop().createTask(name: name, coroutine: coroutine, fileID: fileID, line: line, operation)
+}
+
+/// The future itself if given one (asyncio's `ensure_future`).
+@LoopActor
+public func ensureFuture<T>(_ future: Future<T>) -> Future<T> { future }
+
+/// Wraps an operation in a task on the running loop (asyncio's
+/// `ensure_future(coroutine)`).
+@LoopActor
+public func ensureFuture<T: Sendable>(
+    coroutine: String? = nil, fileID: String = #fileID, line: Int = #line,
+    _ operation: @escaping @LoopActor () async throws -> T
+) -> LoopTask<T> {
+    createTask(coroutine: coroutine, fileID: fileID, line: line, operation)
+}
+
+/// The loop running on this thread (asyncio's `get_running_loop`).
+@LoopActor
+public func runningLoop() -> EventLoop {
+    guard let loop = ThreadLoop.current else { preconditionFailure("no running event loop") }
+    return loop
+}
+
+/// The task whose code is running, if any (asyncio's `current_task`).
+@LoopActor
+public func currentLoopTask() -> (any AnyLoopTask)? { CurrentTask.task }

@@ -1,0 +1,166 @@
+extension EventLoop {
+    // MARK: Running
+
+    /// Runs until `stop()` is called (asyncio's `run_forever`).
+    public func runForever() throws {
+        try enterRun()
+        defer { leaveRun() }
+        LoopActor.assumeIsolated {
+            while true {
+                runOnce()
+                if stopping { break }
+            }
+            stopping = false
+        }
+    }
+
+    /// Runs the loop until `future` is done and returns its result or throws
+    /// its error (asyncio's `run_until_complete`).
+    public func runUntilComplete<T: Sendable>(_ future: Future<T>) throws -> T {
+        try enterRun()
+        defer { leaveRun() }
+        return try LoopActor.assumeIsolated {
+            precondition(future.loop === self, "the future belongs to another loop")
+            return try runUntilDone(future)
+        }
+    }
+
+    /// Runs `operation` as a task on this loop until it finishes and returns
+    /// its result (asyncio's `run_until_complete(coroutine)`).
+    public func runUntilComplete<T: Sendable>(
+        name: String? = nil,
+        _ operation: @escaping @LoopActor () async throws -> T
+    ) throws -> T {
+        try enterRun()
+        defer { leaveRun() }
+        return try LoopActor.assumeIsolated {
+            try runUntilDone(createTask(name: name, operation))
+        }
+    }
+
+    @LoopActor
+    private func runUntilDone<T>(_ future: Future<T>) throws -> T {
+        if !future.isDone {
+            let token = future.addDoneCallback { [unowned self] _ in stop() }
+            defer { future.removeDoneCallback(token) }
+            while true {
+                runOnce()
+                if stopping { break }
+            }
+            stopping = false
+        }
+        guard future.isDone else { throw EventLoopError.stoppedBeforeFutureCompleted }
+        return try future.result()
+    }
+
+    /// Asks the loop to stop after the current iteration (asyncio's `stop`):
+    /// callbacks already ready still run, anything they schedule waits.
+    @LoopActor
+    public func stop() { stopping = true }
+
+    /// Closes the loop: drops pending callbacks and timers and releases the
+    /// selector. Closing twice does nothing; closing a running loop throws.
+    public func close() throws {
+        switch state {
+        case .running: throw EventLoopError.closeWhileRunning
+        case .closed: return
+        case .idle: break
+        }
+        state = .closed
+        ready.removeAll()
+        inbox.withLock { $0.items.removeAll() }
+        LoopActor.withLoop(self) { timers.removeAll() }
+        EventLoop.registry.withLock { $0.closed(self) }
+    }
+
+    private func enterRun() throws {
+        switch state {
+        case .closed: throw EventLoopError.closed
+        case .running: throw EventLoopError.alreadyRunning
+        case .idle: break
+        }
+        guard ThreadLoop.current == nil else { throw EventLoopError.anotherLoopRunning }
+        state = .running
+        ThreadLoop.set(self)
+        EventLoop.registry.withLock { $0.started(self) }
+    }
+
+    private func leaveRun() {
+        EventLoop.registry.withLock { $0.finished(self) }
+        ThreadLoop.set(nil)
+        state = .idle
+    }
+
+    // MARK: One iteration
+
+    /// One pass of the loop, in asyncio's `_run_once` order: wait for I/O no
+    /// longer than the nearest timer, make due timers ready, then run exactly
+    /// the callbacks and task steps that were ready at that point.
+    @LoopActor
+    func runOnce() {
+        let nextDeadline = timers.pruneCancelled()
+        let timeout: Double?
+        if !ready.isEmpty || stopping || inboxHasItems {
+            timeout = 0
+        } else if let nextDeadline {
+            timeout = max(0, nextDeadline - time())
+        } else {
+            timeout = nil
+        }
+
+        instruments?.forEach { $0.beforeIOWait(timeout: timeout) }
+        let woken = selector.wait(timeout: timeout) { _, _ in }
+        instruments?.forEach { $0.afterIOWait() }
+        drainInbox(afterWakeUp: woken)
+
+        if !timers.isEmpty {
+            // A timer is due once the clock has reached it; the epoll timeout
+            // was rounded up, so nothing fires early.
+            timers.popDue(before: time().nextUp) { ready.append(.handle($0)) }
+        }
+
+        var remaining = ready.count
+        if instruments == nil {
+            while remaining > 0 {
+                remaining -= 1
+                run(ready.removeFirst())
+            }
+        } else {
+            while remaining > 0 {
+                remaining -= 1
+                let item = ready.removeFirst()
+                instruments?.forEach { $0.beforeRun(item.instrumentKind) }
+                run(item)
+                instruments?.forEach { $0.afterRun(item.instrumentKind) }
+            }
+        }
+    }
+
+    @LoopActor @inline(__always)
+    private func run(_ item: ReadyItem) {
+        switch item {
+        case .handle(let handle):
+            do {
+                try handle.run()
+            } catch {
+                callExceptionHandler(ExceptionContext(
+                    message: "Exception in callback \(handle.label)", error: error, handle: handle))
+            }
+        case .job(let job):
+            job.runSynchronously(
+                isolatedTo: LoopDispatcher.shared.asUnownedSerialExecutor(),
+                taskExecutor: asUnownedTaskExecutor())
+        }
+    }
+}
+
+extension LoopActor {
+    /// Runs loop-isolated clean-up of `loop` from outside a run; the loop
+    /// must not be running on another thread.
+    static func withLoop<T>(_ loop: EventLoop, _ body: @LoopActor () throws -> T) rethrows -> T {
+        if ThreadLoop.current != nil { return try assumeIsolated(body) }
+        ThreadLoop.set(loop)
+        defer { ThreadLoop.set(nil) }
+        return try assumeIsolated(body)
+    }
+}

@@ -1,0 +1,144 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import DequeModule
+import Synchronization
+
+/// A single-threaded event loop over epoll, asyncio's `AbstractEventLoop`.
+///
+/// Callbacks (`callSoon`, due timers, I/O readiness) and the steps of tasks
+/// share one FIFO ready queue, so events happen in the order asyncio would
+/// run them. The loop is the task executor of every task it starts, so a
+/// task resumes on the loop thread without a hop through Swift's thread pool.
+///
+/// Everything but `callSoonThreadsafe` and the executor entry points must be
+/// used on the loop's thread, which the `@LoopActor` isolation enforces.
+public final class EventLoop: TaskExecutor, @unchecked Sendable {
+    // @unchecked Sendable: the mutable state below is touched only by the
+    // thread running the loop (`@LoopActor`), except `inbox`, which has a lock.
+
+    /// One unit of work in the ready queue.
+    enum ReadyItem {
+        case handle(Handle)
+        case job(UnownedJob)
+    }
+
+    /// Work handed over by other threads, drained once per iteration.
+    struct Inbox: ~Copyable {
+        var items: [ReadyItem] = []
+        /// A wake-up write is in flight; further senders need not write.
+        var wakePending = false
+    }
+
+    enum State { case idle, running, closed }
+
+    // Loop-thread state.
+    var ready = Deque<ReadyItem>()
+    var timers = TimerQueue()
+    var selector = Selector()
+    var state = State.idle
+    var stopping = false
+    var taskNameCounter = 0
+    var exceptionHandler: (@LoopActor (EventLoop, ExceptionContext) -> Void)?
+    /// Observers of the scheduler; nil when none, so the hot path pays one test.
+    var instruments: [any Instrument]?
+    /// Tasks not yet done, for `allTasks()` and for cancelling what is left.
+    var liveTasks: [ObjectIdentifier: any AnyFuture] = [:]
+
+    let inbox = Mutex(Inbox())
+
+    public init() {
+        EventLoop.registry.withLock { $0.created(self) }
+    }
+
+    deinit {
+        EventLoop.registry.withLock { $0.forget(self) }
+    }
+
+    /// The loop running on the calling thread, if any (asyncio's `get_running_loop`).
+    public static var running: EventLoop? { ThreadLoop.current }
+
+    /// The loop's clock in seconds, monotonic (asyncio's `loop.time()`).
+    public nonisolated func time() -> Double { monotonicSeconds() }
+
+    public var isRunning: Bool { state == .running }
+    public var isClosed: Bool { state == .closed }
+
+    // MARK: Scheduling callbacks
+
+    /// Runs `callback` on a later iteration, after everything already
+    /// scheduled (asyncio's `call_soon`).
+    @LoopActor @discardableResult
+    public func callSoon(label: String = "callback", _ callback: @escaping @LoopActor () throws -> Void) -> Handle {
+        checkOpen()
+        let handle = Handle(label: label, callback)
+        ready.append(.handle(handle))
+        return handle
+    }
+
+    /// Runs `callback` once `delay` seconds have passed (asyncio's `call_later`).
+    @LoopActor @discardableResult
+    public func callLater(_ delay: Double, label: String = "callback",
+                          _ callback: @escaping @LoopActor () throws -> Void) -> TimerHandle {
+        callAt(time() + delay, label: label, callback)
+    }
+
+    /// Runs `callback` when the loop's clock reaches `when` (asyncio's `call_at`).
+    @LoopActor @discardableResult
+    public func callAt(_ when: Double, label: String = "callback",
+                       _ callback: @escaping @LoopActor () throws -> Void) -> TimerHandle {
+        checkOpen()
+        return timers.schedule(when: when, loop: self, label: label, callback)
+    }
+
+    /// Schedules `callback` from any thread and wakes the loop if it sleeps
+    /// (asyncio's `call_soon_threadsafe`).
+    @discardableResult
+    public func callSoonThreadsafe(label: String = "callback",
+                                   _ callback: @escaping @Sendable @LoopActor () throws -> Void) -> Handle {
+        let handle = Handle(label: label, callback)
+        enqueueFromAnyThread(.handle(handle))
+        return handle
+    }
+
+    @LoopActor
+    func timerCancelled() { timers.noteCancelled() }
+
+    @LoopActor
+    func checkOpen() {
+        precondition(state != .closed, "Event loop is closed")
+    }
+
+    // MARK: Exceptions
+
+    /// Sets the function that receives errors nothing else can handle, such
+    /// as one thrown by a callback; nil restores the default, which logs.
+    @LoopActor
+    public func setExceptionHandler(_ handler: (@LoopActor (EventLoop, ExceptionContext) -> Void)?) {
+        exceptionHandler = handler
+    }
+
+    /// Reports an error through the exception handler (asyncio's
+    /// `call_exception_handler`). A failing handler is logged, never raised.
+    @LoopActor
+    public func callExceptionHandler(_ context: ExceptionContext) {
+        if let exceptionHandler {
+            exceptionHandler(self, context)
+        } else {
+            defaultExceptionHandler(context)
+        }
+    }
+}
+
+extension LoopActor {
+    /// Runs `body` as loop-isolated code; the caller must be on a loop thread.
+    static func assumeIsolated<T>(_ body: @LoopActor () throws -> T) rethrows -> T {
+        typealias Nonisolated = () throws -> T
+        LoopDispatcher.shared.checkIsolated()
+        return try withoutActuallyEscaping(body) { body in
+            try unsafeBitCast(body, to: Nonisolated.self)()
+        }
+    }
+}

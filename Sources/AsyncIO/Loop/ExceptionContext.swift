@@ -1,0 +1,33 @@
+import Logging
+
+/// What went wrong, for the loop's exception handler (asyncio's context dict).
+@LoopActor
+public struct ExceptionContext {
+    public var message: String
+    public var error: (any Error)?
+    public var handle: Handle?
+    public var future: (any AnyFuture)?
+
+    public init(message: String, error: (any Error)? = nil, handle: Handle? = nil, future: (any AnyFuture)? = nil) {
+        self.message = message
+        self.error = error
+        self.handle = handle
+        self.future = future
+    }
+}
+
+/// The runtime's logger, as asyncio logs to `logging.getLogger("asyncio")`.
+let asyncioLogger = Logger(label: "asyncio")
+
+extension EventLoop {
+    /// Logs the context the way asyncio's default handler does: the message,
+    /// then one line for each thing involved.
+    @LoopActor
+    public func defaultExceptionHandler(_ context: ExceptionContext) {
+        var lines = [context.message]
+        if let handle = context.handle { lines.append("handle: \(handle)") }
+        if let future = context.future { lines.append("future: \(future.repr)") }
+        if let error = context.error { lines.append("error: \(error)") }
+        asyncioLogger.error("\(lines.joined(separator: "\n"))")
+    }
+}

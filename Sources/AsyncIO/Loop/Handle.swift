@@ -1,0 +1,63 @@
+/// A callback scheduled on the loop, returned by `callSoon` so it can be
+/// cancelled before it runs (asyncio's `Handle`).
+@LoopActor
+public class Handle: @LoopActor CustomStringConvertible {
+    typealias Callback = @LoopActor () throws -> Void
+
+    private(set) var callback: Callback?
+    /// Names the callback in reprs and error reports.
+    let label: String
+    public private(set) var isCancelled = false
+
+    nonisolated init(label: String, _ callback: @escaping Callback) {
+        self.label = label
+        self.callback = callback
+    }
+
+    /// Prevents the callback from running; does nothing if it already ran.
+    public func cancel() {
+        guard !isCancelled else { return }
+        isCancelled = true
+        callback = nil  // release what the closure captured at once
+    }
+
+    /// Runs the callback unless cancelled; errors go to the caller.
+    @inline(__always)
+    func run() throws {
+        if let callback { try callback() }
+    }
+
+    public var description: String {
+        isCancelled ? "<Handle cancelled \(label)>" : "<Handle \(label)>"
+    }
+}
+
+/// A callback scheduled for a point in the loop's time (asyncio's `TimerHandle`).
+@LoopActor
+public final class TimerHandle: Handle {
+    /// The loop time at which the callback is due.
+    public let when: Double
+    /// Breaks ties between equal deadlines: earlier scheduling runs first.
+    let sequence: UInt64
+    private unowned let loop: EventLoop
+    /// True while the handle sits in the loop's timer queue.
+    var isScheduled = true
+
+    init(when: Double, sequence: UInt64, loop: EventLoop, label: String, _ callback: @escaping Callback) {
+        self.when = when
+        self.sequence = sequence
+        self.loop = loop
+        super.init(label: label, callback)
+    }
+
+    public override func cancel() {
+        guard !isCancelled else { return }
+        super.cancel()
+        if isScheduled { loop.timerCancelled() }
+    }
+
+    public override var description: String {
+        let state = isCancelled ? "cancelled " : ""
+        return "<TimerHandle \(state)when=\(when) \(label)>"
+    }
+}

@@ -1,0 +1,49 @@
+/// An observer of the scheduler, after trio's instruments: called before and
+/// after each callback or task step and around each wait for I/O. With no
+/// instrument installed the loop pays a single nil test per item.
+@LoopActor
+public protocol Instrument: AnyObject {
+    func beforeIOWait(timeout: Double?)
+    func afterIOWait()
+    func beforeRun(_ item: ReadyItemKind)
+    func afterRun(_ item: ReadyItemKind)
+}
+
+extension Instrument {
+    public func beforeIOWait(timeout: Double?) {}
+    public func afterIOWait() {}
+    public func beforeRun(_ item: ReadyItemKind) {}
+    public func afterRun(_ item: ReadyItemKind) {}
+}
+
+/// What the loop is about to run or has just run.
+public enum ReadyItemKind {
+    /// A callback from `callSoon`, a due timer, or I/O readiness.
+    case callback(Handle)
+    /// A step of a task: running it until its next suspension.
+    case taskStep
+}
+
+extension EventLoop {
+    /// Installs an instrument; it sees every later iteration.
+    @LoopActor
+    public func addInstrument(_ instrument: any Instrument) {
+        instruments = (instruments ?? []) + [instrument]
+    }
+
+    /// Removes an instrument added earlier.
+    @LoopActor
+    public func removeInstrument(_ instrument: any Instrument) {
+        instruments?.removeAll { $0 === instrument }
+        if instruments?.isEmpty == true { instruments = nil }
+    }
+}
+
+extension EventLoop.ReadyItem {
+    var instrumentKind: ReadyItemKind {
+        switch self {
+        case .handle(let handle): .callback(handle)
+        case .job: .taskStep
+        }
+    }
+}

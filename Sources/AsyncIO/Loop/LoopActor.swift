@@ -1,0 +1,65 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// The isolation of code that runs on an event loop.
+///
+/// Everything asyncio does on "the loop thread" — futures, tasks, handles,
+/// callbacks — is `@LoopActor` here, so the compiler checks that it only
+/// runs there. The actor's executor is not one loop but the loop running on
+/// the current thread: one loop per thread, as in asyncio, and several
+/// threads may each run their own loop.
+@globalActor
+public actor LoopActor {
+    public static let shared = LoopActor()
+
+    public nonisolated var unownedExecutor: UnownedSerialExecutor {
+        LoopDispatcher.shared.asUnownedSerialExecutor()
+    }
+}
+
+/// The serial executor behind `LoopActor`: hands each job to the loop that
+/// runs on the enqueuing thread.
+final class LoopDispatcher: SerialExecutor {
+    static let shared = LoopDispatcher()
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        if let loop = ThreadLoop.current {
+            loop.enqueueOnLoopThread(.job(job))
+        } else {
+            EventLoop.enqueueFromForeignThread(job)
+        }
+    }
+
+    func checkIsolated() {
+        guard ThreadLoop.current != nil else {
+            preconditionFailure("not on an event loop thread: @LoopActor code must run on a running EventLoop")
+        }
+    }
+
+    func isIsolatingCurrentContext() -> Bool? {
+        ThreadLoop.current != nil
+    }
+}
+
+/// The loop that runs on each thread, kept in thread-local storage.
+enum ThreadLoop {
+    private static let key: pthread_key_t = {
+        var key = pthread_key_t()
+        pthread_key_create(&key, nil)
+        return key
+    }()
+
+    @inline(__always)
+    static var current: EventLoop? {
+        guard let raw = pthread_getspecific(key) else { return nil }
+        return Unmanaged<EventLoop>.fromOpaque(raw).takeUnretainedValue()
+    }
+
+    static func set(_ loop: EventLoop?) {
+        pthread_setspecific(key, loop.map { Unmanaged.passUnretained($0).toOpaque() })
+    }
+}

@@ -1,0 +1,39 @@
+extension EventLoop {
+    /// Runs loop-bound code on the calling thread while the loop is not
+    /// running: for example to create tasks before `runUntilComplete`, as an
+    /// asyncio program does between `new_event_loop()` and running it.
+    public func withIsolation<T>(_ body: @LoopActor () throws -> T) rethrows -> T {
+        precondition(state != .running || ThreadLoop.current === self,
+                     "the loop is running on another thread")
+        precondition(ThreadLoop.current == nil || ThreadLoop.current === self,
+                     "another loop is running on this thread")
+        return try LoopActor.withLoop(self, body)
+    }
+}
+
+/// Runs `main` on a new event loop and returns its result, then cancels the
+/// tasks it left behind and closes the loop (asyncio's `asyncio.run`).
+public func run<T: Sendable>(
+    _ main: @escaping @LoopActor () async throws -> T
+) throws -> T {
+    let loop = EventLoop()
+    defer {
+        cancelRemainingTasks(loop)
+        try? loop.close()
+    }
+    return try loop.runUntilComplete(main)
+}
+
+/// Cancels every task still pending and runs the loop until they have all
+/// finished, as `asyncio.run` does before closing.
+private func cancelRemainingTasks(_ loop: EventLoop) {
+    let leftover = loop.withIsolation { () -> [any AnyFuture] in
+        let tasks = loop.allTasks()
+        for task in tasks { task.cancel(message: nil) }
+        return tasks
+    }
+    guard !leftover.isEmpty else { return }
+    _ = try? loop.runUntilComplete {
+        for task in leftover { try? await task.waitUntilDone() }
+    }
+}

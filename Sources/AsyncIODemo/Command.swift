@@ -1,0 +1,86 @@
+import ArgumentParser
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@main
+struct AsyncIODemo: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "asyncio-demo",
+        abstract: "Python's asyncio, re-created in Swift, taught chapter by chapter.",
+        discussion: """
+            Each topic mirrors a section of the asyncio chapter of "Python Module of the \
+            Week"; its output reads side by side with the documentation's examples.
+            Run `asyncio-demo list` to see every topic and example.
+            """,
+        subcommands: [ListCommand.self] + topicCommands.map { $0 as any ParsableCommand.Type }
+    )
+
+    /// Checks the topic and example names before argument parsing, so a typo
+    /// gets a one-line hint instead of a usage dump.
+    static func main() {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        if let problem = unknownName(in: arguments) {
+            printError("asyncio-demo: \(problem)")
+            Glibc.exit(ExitCode.validationFailure.rawValue)
+        }
+        do {
+            var command = try parseAsRoot(arguments)
+            try command.run()
+        } catch {
+            exit(withError: error)
+        }
+    }
+
+    static func unknownName(in arguments: [String]) -> String? {
+        guard let name = arguments.first, !name.hasPrefix("-"), name != "help", name != "list" else { return nil }
+        guard let topic = topic(named: name) else {
+            let hint = nearest(to: name, in: allTopics.map(\.name) + ["list"]).map { "; did you mean '\($0)'?" } ?? ""
+            return "unknown topic '\(name)'\(hint) (see `asyncio-demo list`)"
+        }
+        if arguments.count > 1, !arguments[1].hasPrefix("-"), topic.example(named: arguments[1]) == nil {
+            let hint = nearest(to: arguments[1], in: topic.examples.map(\.name)).map { "; did you mean '\($0)'?" } ?? ""
+            return "unknown example '\(arguments[1])' in topic '\(topic.name)'\(hint)"
+        }
+        return nil
+    }
+}
+
+struct ListCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "list", abstract: "List every topic and its examples.")
+
+    func run() {
+        for topic in allTopics {
+            print("\(topic.name) — \(topic.section)")
+            for example in topic.examples {
+                print("  \(example.name.padding(to: 22))\(example.summary)")
+            }
+        }
+    }
+}
+
+/// Runs one example, or every example of the topic under heading lines.
+func runTopic(_ topic: Topic, example name: String?) throws {
+    if let name, let example = topic.example(named: name) {
+        try example.run()
+        return
+    }
+    for (index, example) in topic.examples.enumerated() {
+        if index > 0 { print() }
+        print("$ asyncio-demo \(topic.name) \(example.name)")
+        try example.run()
+    }
+}
+
+/// Writes one line to standard error.
+func printError(_ line: String) {
+    let text = line + "\n"
+    _ = text.withCString { write(2, $0, strlen($0)) }
+}
+
+extension String {
+    func padding(to width: Int) -> String {
+        count >= width ? self + " " : self + String(repeating: " ", count: width - count)
+    }
+}

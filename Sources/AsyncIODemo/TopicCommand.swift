@@ -1,0 +1,28 @@
+import ArgumentParser
+
+/// The subcommand of a topic: `asyncio-demo <topic> [<example>]`.
+protocol TopicCommand: ParsableCommand {
+    static var topic: Topic { get }
+    var example: String? { get }
+}
+
+extension TopicCommand {
+    static func makeConfiguration() -> CommandConfiguration {
+        CommandConfiguration(
+            commandName: topic.name,
+            abstract: topic.abstract,
+            discussion: """
+                Mirrors "\(topic.section)" in the asyncio chapter of Python Module of the Week.
+
+                Examples, in documentation order:
+                \(topic.examples.map { "  \($0.name.padding(to: 22))\($0.summary)" }.joined(separator: "\n"))
+                """,
+            aliases: topic.aliases
+        )
+    }
+
+    func run() throws {
+        try runTopic(Self.topic, example: example)
+    }
+}
+

@@ -1,0 +1,240 @@
+#!/usr/bin/env python3
+"""Python baseline benchmarks for asyncio-demo (stock asyncio and uvloop).
+
+Usage:
+    python3 scripts/bench/py_bench.py <workload> --impl asyncio|uvloop
+
+Prints exactly one JSON line to stdout:
+    {"bench": <workload>, "impl": <impl>, "value": <number>, "unit": <str>, ...}
+
+The Swift benchmark executable (asyncio-bench) implements the same workloads
+and prints the same line with "impl": "swift"; scripts/bench/compare runs both.
+
+Workloads (the definitions are shared with the Swift side; keep them in sync):
+
+call_soon  Raw callback throughput of the ready queue. Inside a running loop:
+           t0 = perf_counter(); loop.call_soon(cb) 1,000,000 times, where cb
+           increments a counter and the N-th call sets the result of a future;
+           await the future; t1. value = N / (t1 - t0), unit "callbacks/s".
+
+task       Task creation + scheduling + completion cost. Inside a coroutine:
+           t0; `for i in range(200_000): await loop.create_task(noop())`
+           with `async def noop(): return None`; t1.
+           value = N / (t1 - t0), unit "tasks/s".
+
+sleepers   Many concurrent timer-backed tasks. random.seed(42); 100,000 tasks
+           each `await asyncio.sleep(random.uniform(0, 0.1))`, all created
+           with create_task, then `await asyncio.gather(*tasks)`.
+           value = wall seconds from just before creating the first task until
+           gather is done, unit "s". The delays are drawn before the clock
+           starts, so the RNG is not timed. Extra field "rss_mib" = peak RSS
+           of the process (ru_maxrss / 1024), read at the end.
+
+timers     Timer-heap precision and ordering. random.seed(42); inside a running
+           loop: t0 = loop.time(); 200,000 x loop.call_later(uniform(0, 0.2),
+           cb, ...). Each callback knows its own deadline (its TimerHandle's
+           .when()); fired deadlines must be non-decreasing. The last callback
+           to fire sets a future. value = lateness in ms =
+           (loop.time() at the last callback - (t0 + max(delays))) * 1000,
+           unit "ms". Extra fields: "order_violations" (must be 0), "fired"
+           (must be 200000), "schedule_ms" (time spent in the call_later loop)
+           and "lateness_vs_deadline_ms" (last fire time minus the largest
+           actual .when(), i.e. lateness without the scheduling cost).
+
+The `startup` workload (process start-up time) is not a loop workload; it is
+measured by scripts/bench/compare directly.
+"""
+
+import argparse
+import asyncio
+import json
+import random
+import resource
+import sys
+import time
+
+WORKLOADS = ("call_soon", "task", "sleepers", "timers")
+IMPLS = ("asyncio", "uvloop")
+
+DEFAULT_N = {
+    "call_soon": 1_000_000,
+    "task": 200_000,
+    "sleepers": 100_000,
+    "timers": 200_000,
+}
+
+
+# --------------------------------------------------------------------------
+# Event-loop plumbing
+# --------------------------------------------------------------------------
+
+def new_loop(impl):
+    """Return a fresh event loop of the requested implementation."""
+    if impl == "uvloop":
+        import uvloop  # only needed (and only installed) for this impl
+        return uvloop.new_event_loop()
+    return asyncio.new_event_loop()
+
+
+def run(main, impl):
+    """Run coroutine function `main` to completion on a fresh loop (like asyncio.run)."""
+    loop = new_loop(impl)
+    asyncio.set_event_loop(loop)
+    try:
+        return loop.run_until_complete(main())
+    finally:
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        asyncio.set_event_loop(None)
+        loop.close()
+
+
+def peak_rss_mib():
+    """Peak resident set size of this process in MiB (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+# --------------------------------------------------------------------------
+# Workloads: each returns a dict with at least "value" and "unit"
+# --------------------------------------------------------------------------
+
+def make_counting_callback(n, fut):
+    """Callback that counts its calls and resolves `fut` on the n-th call."""
+    count = 0
+
+    def cb():
+        nonlocal count
+        count += 1
+        if count == n:
+            fut.set_result(count)
+
+    return cb
+
+
+async def bench_call_soon(n):
+    loop = asyncio.get_running_loop()
+    fut = loop.create_future()
+    cb = make_counting_callback(n, fut)
+    t0 = time.perf_counter()
+    for _ in range(n):
+        loop.call_soon(cb)
+    await fut
+    t1 = time.perf_counter()
+    return {"value": n / (t1 - t0), "unit": "callbacks/s", "n": n}
+
+
+async def noop():
+    return None
+
+
+async def bench_task(n):
+    loop = asyncio.get_running_loop()
+    t0 = time.perf_counter()
+    for _ in range(n):
+        await loop.create_task(noop())
+    t1 = time.perf_counter()
+    return {"value": n / (t1 - t0), "unit": "tasks/s", "n": n}
+
+
+async def bench_sleepers(n):
+    loop = asyncio.get_running_loop()
+    random.seed(42)
+    delays = [random.uniform(0, 0.1) for _ in range(n)]
+    t0 = time.perf_counter()
+    tasks = [loop.create_task(asyncio.sleep(d)) for d in delays]
+    await asyncio.gather(*tasks)
+    t1 = time.perf_counter()
+    return {"value": t1 - t0, "unit": "s", "n": n}
+
+
+class TimerChecker:
+    """Callback state for the timers workload.
+
+    Each call receives a one-element list holding its own TimerHandle (filled
+    in right after call_later returns, before the loop can run it) and checks
+    that deadlines arrive in non-decreasing order.
+    """
+
+    def __init__(self, loop, n, fut):
+        self.loop = loop
+        self.n = n
+        self.fut = fut
+        self.fired = 0
+        self.order_violations = 0
+        self.last_deadline = float("-inf")
+        self.max_deadline = float("-inf")
+        self.last_fire_time = None
+
+    def __call__(self, handle_box):
+        deadline = handle_box[0].when()
+        if deadline < self.last_deadline:
+            self.order_violations += 1
+        self.last_deadline = deadline
+        self.max_deadline = max(self.max_deadline, deadline)
+        self.fired += 1
+        if self.fired == self.n:
+            self.last_fire_time = self.loop.time()
+            self.fut.set_result(None)
+
+
+async def bench_timers(n):
+    loop = asyncio.get_running_loop()
+    random.seed(42)
+    fut = loop.create_future()
+    checker = TimerChecker(loop, n, fut)
+    max_delay = 0.0
+    t0 = loop.time()
+    for _ in range(n):
+        delay = random.uniform(0, 0.2)
+        max_delay = max(max_delay, delay)
+        box = [None]
+        box[0] = loop.call_later(delay, checker, box)
+    schedule_ms = (loop.time() - t0) * 1000
+    await fut
+    lateness_ms = (checker.last_fire_time - (t0 + max_delay)) * 1000
+    return {
+        "value": lateness_ms,
+        "unit": "ms",
+        "n": n,
+        "order_violations": checker.order_violations,
+        "fired": checker.fired,
+        "schedule_ms": schedule_ms,
+        "lateness_vs_deadline_ms": (checker.last_fire_time - checker.max_deadline) * 1000,
+    }
+
+
+BENCHES = {
+    "call_soon": bench_call_soon,
+    "task": bench_task,
+    "sleepers": bench_sleepers,
+    "timers": bench_timers,
+}
+
+
+# --------------------------------------------------------------------------
+# Command line
+# --------------------------------------------------------------------------
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(description="Python asyncio/uvloop baseline benchmarks.")
+    parser.add_argument("workload", choices=WORKLOADS)
+    parser.add_argument("--impl", choices=IMPLS, default="asyncio")
+    parser.add_argument("--n", type=int, default=None,
+                        help="override the workload size (smoke tests only; "
+                             "results are not comparable with the defaults)")
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    n = args.n if args.n is not None else DEFAULT_N[args.workload]
+    bench = BENCHES[args.workload]
+    result = run(lambda: bench(n), args.impl)
+    if args.workload == "sleepers":
+        result["rss_mib"] = peak_rss_mib()
+    line = {"bench": args.workload, "impl": args.impl, **result}
+    print(json.dumps(line), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
