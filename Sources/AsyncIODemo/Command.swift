@@ -50,7 +50,13 @@ struct ListCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "list", abstract: "List every topic and its examples.")
 
+    @Flag(help: "Print the catalogue as JSON, for scripts.") var json = false
+
     func run() {
+        if json {
+            print(catalogueJSON())
+            return
+        }
         for topic in allTopics {
             print("\(topic.name) — \(topic.section)")
             for example in topic.examples {

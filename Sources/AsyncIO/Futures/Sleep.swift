@@ -5,7 +5,7 @@
 public func sleep(_ seconds: Double) async throws {
     let loop = runningLoop()
     guard seconds > 0 else {
-        await Swift.Task.yield()
+        await loop.yieldOnce()
         // A cancel request made while yielding is delivered here, as asyncio
         // throws it into the coroutine at its bare `yield`.
         if let cancelled = currentTask()?.resumed() { throw cancelled }

@@ -8,18 +8,22 @@ import Synchronization
 extension EventLoop {
     /// Task-executor entry point: every job of a task that prefers this loop.
     public func enqueue(_ job: consuming ExecutorJob) {
-        let item = ReadyItem.job(UnownedJob(job))
+        let job = UnownedJob(job)
         if ThreadLoop.current === self {
-            ready.append(item)
+            enqueueOnLoopThread(job)
         } else {
-            enqueueFromAnyThread(item)
+            enqueueFromAnyThread(.job(job))
         }
     }
 
-    /// Appends to the ready queue; only on the loop's own thread.
+    /// Queues a job; only on the loop's own thread.
     @inline(__always)
-    func enqueueOnLoopThread(_ item: ReadyItem) {
-        ready.append(item)
+    func enqueueOnLoopThread(_ job: UnownedJob) {
+        if capturingWakeUp {
+            capturedJob = job
+        } else {
+            ready.append(.job(job))
+        }
     }
 
     /// Hands an item to the loop through the locked inbox and wakes it.

@@ -147,10 +147,31 @@ extension EventLoop {
                     message: "Exception in callback \(handle.label)", error: error, handle: handle))
             }
         case .job(let job):
-            job.runSynchronously(
-                isolatedTo: LoopDispatcher.shared.asUnownedSerialExecutor(),
-                taskExecutor: asUnownedTaskExecutor())
+            runJob(job)
+        case .wakeUp(let continuation):
+            capturingWakeUp = true
+            continuation.resume()
+            capturingWakeUp = false
+            if let job = capturedJob {
+                capturedJob = nil
+                runJob(job)
+            }
         }
+    }
+
+    @LoopActor @inline(__always)
+    private func runJob(_ job: UnownedJob) {
+        job.runSynchronously(
+            isolatedTo: LoopDispatcher.shared.asUnownedSerialExecutor(),
+            taskExecutor: asUnownedTaskExecutor())
+    }
+
+    /// Suspends the current task for exactly one iteration: its next step
+    /// runs after everything that is ready now, as a bare `yield` does in
+    /// an asyncio coroutine.
+    @LoopActor
+    func yieldOnce() async {
+        await withUnsafeContinuation { ready.append(.wakeUp($0)) }
     }
 }
 

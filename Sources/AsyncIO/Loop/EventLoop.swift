@@ -23,6 +23,9 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
     enum ReadyItem {
         case handle(Handle)
         case job(UnownedJob)
+        /// A task that gave way for one iteration; its step runs in this
+        /// item's place (see `yieldOnce`).
+        case wakeUp(UnsafeContinuation<Void, Never>)
     }
 
     /// Work handed over by other threads, drained once per iteration.
@@ -48,6 +51,10 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
     var liveTasks: [ObjectIdentifier: any AnyFuture] = [:]
 
     let inbox = Mutex(Inbox())
+    /// Set while a `wakeUp` item resumes its task, so the job the resumption
+    /// enqueues is run in place rather than queued behind everything else.
+    var capturingWakeUp = false
+    var capturedJob: UnownedJob?
 
     public init() {
         EventLoop.registry.withLock { $0.created(self) }

@@ -43,7 +43,7 @@ extension EventLoop.ReadyItem {
     var instrumentKind: ReadyItemKind {
         switch self {
         case .handle(let handle): .callback(handle)
-        case .job: .taskStep
+        case .job, .wakeUp: .taskStep
         }
     }
 }

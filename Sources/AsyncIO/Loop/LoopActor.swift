@@ -28,7 +28,7 @@ final class LoopDispatcher: SerialExecutor {
     func enqueue(_ job: consuming ExecutorJob) {
         let job = UnownedJob(job)
         if let loop = ThreadLoop.current {
-            loop.enqueueOnLoopThread(.job(job))
+            loop.enqueueOnLoopThread(job)
         } else {
             EventLoop.enqueueFromForeignThread(job)
         }

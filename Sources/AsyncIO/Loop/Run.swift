@@ -2,6 +2,7 @@ extension EventLoop {
     /// Runs loop-bound code on the calling thread while the loop is not
     /// running: for example to create tasks before `runUntilComplete`, as an
     /// asyncio program does between `new_event_loop()` and running it.
+    @discardableResult
     public func withIsolation<T>(_ body: @LoopActor () throws -> T) rethrows -> T {
         precondition(state != .running || ThreadLoop.current === self,
                      "the loop is running on another thread")

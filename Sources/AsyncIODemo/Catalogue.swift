@@ -1,0 +1,28 @@
+/// Topics and examples with their descriptions, as JSON: what
+/// `scripts/gen-examples` and the golden tests read.
+func catalogueJSON() -> String {
+    let topics = allTopics.map { topic in
+        let examples = topic.examples.map { example in
+            #"{"name": \#(jsonString(example.name)), "summary": \#(jsonString(example.summary)), "#
+                + #""mirrors": \#(jsonString(example.mirrors))}"#
+        }
+        return #"{"name": \#(jsonString(topic.name)), "section": \#(jsonString(topic.section)), "#
+            + #""abstract": \#(jsonString(topic.abstract)), "examples": [\#(examples.joined(separator: ", "))]}"#
+    }
+    return "[" + topics.joined(separator: ",\n") + "]"
+}
+
+private func jsonString(_ text: String) -> String {
+    var out = "\""
+    for scalar in text.unicodeScalars {
+        switch scalar {
+        case "\"": out += "\\\""
+        case "\\": out += "\\\\"
+        case "\n": out += "\\n"
+        case _ where scalar.value < 0x20:
+            out += "\\u00" + (scalar.value < 16 ? "0" : "") + String(scalar.value, radix: 16)
+        default: out.unicodeScalars.append(scalar)
+        }
+    }
+    return out + "\""
+}

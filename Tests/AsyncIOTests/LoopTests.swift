@@ -1,0 +1,237 @@
+import Testing
+import Synchronization
+@testable import AsyncIO
+
+@Suite struct LoopTests {
+    @Test func callSoonRunsInFIFOOrder() throws {
+        let order = try runLoop { loop -> [Int] in
+            var order: [Int] = []
+            for i in 0..<1000 { loop.callSoon { order.append(i) } }
+            try await sleep(0)
+            return order
+        }
+        #expect(order == Array(0..<1000))
+    }
+
+    @Test func callbacksScheduledByCallbacksRunOnTheNextIteration() throws {
+        let log = try runLoop { loop -> [String] in
+            let log = Log()
+            loop.callSoon {
+                log("a")
+                loop.callSoon { log("c") }
+            }
+            loop.callSoon { log("b") }
+            try await sleep(0)
+            log("after one iteration")
+            try await sleep(0)
+            return log.entries
+        }
+        #expect(log == ["a", "b", "after one iteration", "c"])
+    }
+
+    @Test func timersFireByDeadlineThenSchedulingOrder() throws {
+        let order = try runLoop { loop -> [String] in
+            let log = Log()
+            let now = loop.time()
+            loop.callAt(now + 0.03) { log("late") }
+            loop.callAt(now + 0.01) { log("first of equal") }
+            loop.callAt(now + 0.01) { log("second of equal") }
+            loop.callAt(now + 0.01) { log("third of equal") }
+            loop.callLater(0.02) { log("middle") }
+            loop.callSoon { log("soon") }
+            try await sleep(0.05)
+            return log.entries
+        }
+        #expect(order == ["soon", "first of equal", "second of equal", "third of equal", "middle", "late"])
+    }
+
+    @Test func hundredThousandTimersFireInDeadlineOrder() throws {
+        let (fired, outOfOrder) = try runLoop { loop -> (Int, Int) in
+            var generator = SplitMix(seed: 7)
+            var fired = 0, outOfOrder = 0
+            var lastDeadline = -Double.infinity
+            let done = Future<Void>(loop: loop)
+            let count = 100_000
+            for _ in 0..<count {
+                let delay = Double(generator.next() % 50_000) / 1_000_000  // 0–50 ms
+                let when = loop.time() + delay
+                loop.callAt(when) {
+                    if when < lastDeadline { outOfOrder += 1 }
+                    lastDeadline = when
+                    fired += 1
+                    if fired == count { try done.setResult(()) }
+                }
+            }
+            try await done.value
+            return (fired, outOfOrder)
+        }
+        #expect(fired == 100_000)
+        #expect(outOfOrder == 0)
+    }
+
+    @Test func readyCallbacksRunBeforeTimersThatBecomeDueLater() throws {
+        // A callback that keeps rescheduling itself must not starve a due
+        // timer, and the timer runs after the callbacks ready before it.
+        let log = try runLoop { loop -> [String] in
+            let log = Log()
+            loop.callLater(0.001) { log("timer") }
+            Spinner(loop: loop, log: log).spin()
+            try await sleep(0.05)
+            return log.entries
+        }
+        #expect(log.first == "spin 1")
+        #expect(log.contains("timer"))
+    }
+
+    @Test func cancelledHandlesNeverRun() throws {
+        let ran = try runLoop { loop -> [String] in
+            let log = Log()
+            let soon = loop.callSoon { log("soon") }
+            let later = loop.callLater(0.001) { log("later") }
+            let keep = loop.callLater(0.002) { log("kept") }
+            soon.cancel()
+            later.cancel()
+            #expect(soon.isCancelled && later.isCancelled && !keep.isCancelled)
+            try await sleep(0.02)
+            return log.entries
+        }
+        #expect(ran == ["kept"])
+    }
+
+    @Test func manyCancelledTimersAreCompactedAway() throws {
+        let (remaining, fired) = try runLoop { loop -> (Int, Int) in
+            var fired = 0
+            let handles = (0..<1000).map { i in loop.callLater(10 + Double(i)) { fired += 1 } }
+            for handle in handles.dropLast(10) { handle.cancel() }
+            try await sleep(0)
+            return (loop.timers.count, fired)
+        }
+        #expect(remaining <= 11)  // the ten live timers, plus at most sleep(0)'s none
+        #expect(fired == 0)
+    }
+
+    @Test func throwingCallbackReachesExceptionHandlerAndLoopSurvives() throws {
+        let (messages, after) = try runLoop { loop -> ([String], Bool) in
+            var messages: [String] = []
+            loop.setExceptionHandler { _, context in
+                messages.append("\(context.message): \(context.error.map { "\($0)" } ?? "-")")
+            }
+            loop.callSoon(label: "exploding") { throw Boom() }
+            var after = false
+            loop.callSoon { after = true }
+            try await sleep(0.001)
+            return (messages, after)
+        }
+        #expect(messages == ["Exception in callback exploding: Boom(tag: \"boom\")"])
+        #expect(after)
+    }
+
+    @Test func runForeverStopsAfterTheCurrentIteration() throws {
+        let loop = EventLoop()
+        defer { try? loop.close() }
+        let log = Mutex<[String]>([])
+        loop.withIsolation {
+            loop.callSoon { log.withLock { $0.append("a") } }
+            loop.callSoon {
+                loop.stop()
+                loop.callSoon { log.withLock { $0.append("next run") } }
+            }
+            loop.callSoon { log.withLock { $0.append("b") } }
+        }
+        try loop.runForever()
+        #expect(log.withLock { $0 } == ["a", "b"])
+        loop.withIsolation { loop.callSoon { loop.stop() } }
+        try loop.runForever()
+        #expect(log.withLock { $0 } == ["a", "b", "next run"])
+    }
+
+    @Test func runningTwiceOrAfterCloseThrowsClearErrors() throws {
+        let loop = EventLoop()
+        let nested = try loop.runUntilComplete { () -> String in
+            do {
+                _ = try loop.runUntilComplete { 1 }
+                return "no error"
+            } catch {
+                return "\(error)"
+            }
+        }
+        #expect(nested == "This event loop is already running")
+        let closeWhileRunning = try loop.runUntilComplete { () -> String in
+            do { try loop.close(); return "no error" } catch { return "\(error)" }
+        }
+        #expect(closeWhileRunning == "Cannot close a running event loop")
+        try loop.close()
+        try loop.close()  // closing twice is allowed
+        #expect(loop.isClosed)
+        #expect(throws: EventLoopError.closed) { try loop.runUntilComplete { 1 } }
+        #expect(throws: EventLoopError.closed) { try loop.runForever() }
+    }
+
+    @Test func anotherLoopCannotRunInsideARunningOne() throws {
+        let message = try runLoop { _ -> String in
+            let other = EventLoop()
+            defer { try? other.close() }
+            do { _ = try other.runUntilComplete { 1 }; return "no error" } catch { return "\(error)" }
+        }
+        #expect(message == "Cannot run the event loop while another loop is running on this thread")
+    }
+
+    @Test func stoppingBeforeTheFutureCompletesIsAnError() throws {
+        let loop = EventLoop()
+        defer { try? loop.close() }
+        let future = loop.withIsolation { () -> Future<Int> in
+            loop.callSoon { loop.stop() }
+            return Future<Int>(loop: loop)
+        }
+        #expect(throws: EventLoopError.stoppedBeforeFutureCompleted) { try loop.runUntilComplete(future) }
+    }
+
+    @Test func runCancelsLeftoverTasksAndClosesTheLoop() throws {
+        let cancelled = Mutex(false)
+        let result = try run { () -> String in
+            _ = createTask {
+                do { try await sleep(60) } catch is CancelledError { cancelled.withLock { $0 = true } }
+            }
+            try await sleep(0)
+            return "main done"
+        }
+        #expect(result == "main done")
+        #expect(cancelled.withLock { $0 })
+    }
+
+    @Test func timeIsMonotonic() throws {
+        let loop = EventLoop()
+        defer { try? loop.close() }
+        let a = loop.time(), b = loop.time()
+        #expect(b >= a)
+    }
+}
+
+/// A callback that reschedules itself with callSoon until the log shows
+/// the timer fired.
+@LoopActor
+final class Spinner {
+    let loop: EventLoop
+    let log: Log
+    var spins = 0
+    init(loop: EventLoop, log: Log) { self.loop = loop; self.log = log }
+
+    func spin() {
+        spins += 1
+        if spins <= 3 { log("spin \(spins)") }
+        if !log.entries.contains("timer") { loop.callSoon { self.spin() } }
+    }
+}
+
+/// A small deterministic random generator for seeded tests.
+struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
