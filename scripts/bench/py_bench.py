@@ -81,9 +81,20 @@ def new_loop(impl):
     return asyncio.new_event_loop()
 
 
+def fail_fast(loop, context):
+    """Exception handler: report an error in a callback and stop the loop.
+
+    Without it a failing benchmark callback would be logged and the awaited
+    future never resolved, hanging the run.
+    """
+    loop.default_exception_handler(context)
+    loop.stop()
+
+
 def run(main, impl):
     """Run coroutine function `main` to completion on a fresh loop (like asyncio.run)."""
     loop = new_loop(impl)
+    loop.set_exception_handler(fail_fast)
     asyncio.set_event_loop(loop)
     try:
         return loop.run_until_complete(main())

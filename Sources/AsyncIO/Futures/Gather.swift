@@ -16,7 +16,7 @@ final class GatheringFuture<T: Sendable>: Future<[Result<T, any Error>]> {
             return
         }
         for child in children {
-            child.addDoneCallback { [unowned self] child in childDone(child) }
+            child.addDoneCallback { child in self.childDone(child) }
         }
     }
 

@@ -32,7 +32,7 @@ public final class LoopTaskGroup {
         precondition(!(aborting && exiting), "TaskGroup is shutting down")
         let task = loop.createTask(name: name, coroutine: coroutine, fileID: fileID, line: line, operation)
         tasks[ObjectIdentifier(task)] = task
-        task.addDoneCallback { [unowned self] task in taskDone(task) }
+        task.addDoneCallback { task in self.taskDone(task) }
         return task
     }
 

@@ -33,9 +33,9 @@ public final class Timeout {
         timer = nil
         guard let when else { return }
         if when <= loop.time() {
-            timer = loop.callSoon(label: "timeout") { [unowned self] in expire() }
+            timer = loop.callSoon(label: "timeout") { [weak self] in self?.expire() }
         } else {
-            timer = loop.callAt(when, label: "timeout") { [unowned self] in expire() }
+            timer = loop.callAt(when, label: "timeout") { [weak self] in self?.expire() }
         }
     }
 
@@ -109,4 +109,9 @@ public func waitFor<T: Sendable>(
     _ operation: @escaping @LoopActor () async throws -> T
 ) async throws -> T {
     try await waitFor(createTask(fileID: fileID, line: line, operation), timeout: delay)
+}
+
+@LoopActor
+public func timeoutAt<T>(_ when: Double?, _ body: () async throws -> T) async throws -> T {
+    try await timeoutAt(when) { _ in try await body() }
 }

@@ -23,10 +23,10 @@ public func wait<F: AnyFuture>(
     var remaining = futures.count
     var tokens: [DoneCallbackToken] = []
     for future in futures {
-        tokens.append(future.addDoneCallback(any: { [unowned future] in
+        tokens.append(future.addDoneCallback(any: { [weak future] in
             remaining -= 1
             if remaining <= 0 || returnWhen == .firstCompleted
-                || (returnWhen == .firstException && future.failed) {
+                || (returnWhen == .firstException && future?.failed == true) {
                 release()
             }
         }))

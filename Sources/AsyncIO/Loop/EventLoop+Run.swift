@@ -41,7 +41,7 @@ extension EventLoop {
     @LoopActor
     private func runUntilDone<T>(_ future: Future<T>) throws -> T {
         if !future.isDone {
-            let token = future.addDoneCallback { [unowned self] _ in stop() }
+            let token = future.addDoneCallback { _ in self.stop() }
             defer { future.removeDoneCallback(token) }
             while true {
                 runOnce()

@@ -39,7 +39,7 @@ public final class TimerHandle: Handle {
     public let when: Double
     /// Breaks ties between equal deadlines: earlier scheduling runs first.
     let sequence: UInt64
-    private unowned let loop: EventLoop
+    private weak var loop: EventLoop?
     /// True while the handle sits in the loop's timer queue.
     var isScheduled = true
 
@@ -53,7 +53,7 @@ public final class TimerHandle: Handle {
     public override func cancel() {
         guard !isCancelled else { return }
         super.cancel()
-        if isScheduled { loop.timerCancelled() }
+        if isScheduled { loop?.timerCancelled() }
     }
 
     public override var description: String {

@@ -1,0 +1,176 @@
+import Testing
+@testable import AsyncIO
+
+@Suite struct TaskTests {
+    @Test func creatingATaskDoesNotRunIt() throws {
+        let log = try runLoop { loop -> [String] in
+            let log = Log()
+            let task = loop.createTask { log("task ran") }
+            log("created")
+            #expect(!task.isDone)
+            try await sleep(0)
+            log("after one iteration")
+            return log.entries
+        }
+        #expect(log == ["created", "task ran", "after one iteration"])
+    }
+
+    @Test func tasksAreNamedInOrderUnlessNamed() throws {
+        let names = try runLoop { loop -> [String] in
+            let a = loop.createTask { 1 }
+            let b = loop.createTask(name: "custom") { 2 }
+            let c = createTask { 3 }
+            _ = try await gather(a, b, c)
+            return [a.name, b.name, c.name, currentLoopTask()?.name ?? "none"]
+        }
+        #expect(names == ["Task-2", "custom", "Task-4", "Task-1"])
+    }
+
+    @Test func taskReprFollowsItsState() throws {
+        let reprs = try runLoop { loop -> [String] in
+            let task = loop.createTask(coroutine: "work") { () -> String in
+                try await sleep(0.001)
+                return "ok"
+            }
+            let pending = task.repr
+            _ = try await task.value
+            let failing = loop.createTask(name: "bad", coroutine: "fail") { () -> Int in throw Boom() }
+            _ = try? await failing.value
+            return [pending, task.repr, failing.repr]
+        }
+        #expect(reprs[0].hasPrefix("<Task pending name='Task-2' coro=<work() running at TaskTests.swift:"))
+        #expect(reprs[1].hasPrefix("<Task finished name='Task-2' coro=<work() done, defined at TaskTests.swift:"))
+        #expect(reprs[1].hasSuffix("> result='ok'>"))
+        #expect(reprs[2].hasSuffix("> exception=Boom(tag: \"boom\")>"))
+    }
+
+    @Test func taskCancelledBeforeItsFirstStepNeverRuns() throws {
+        let (ran, cancelled, error) = try runLoop { loop -> (Bool, Bool, String) in
+            var ran = false
+            let task = loop.createTask { ran = true }
+            #expect(task.cancel(message: "early"))
+            #expect(task.repr.hasPrefix("<Task cancelling"))
+            do { try await task.value; return (ran, task.isCancelled, "no error") } catch { return (ran, task.isCancelled, "\(error)") }
+        }
+        #expect(!ran)
+        #expect(cancelled)
+        #expect(error == "CancelledError('early')")
+    }
+
+    @Test func cancellingASleepingTaskInterruptsItAtOnce() throws {
+        let (log, elapsed) = try runLoop { loop -> ([String], Double) in
+            let log = Log()
+            let start = loop.time()
+            let task = loop.createTask {
+                do { try await sleep(30) } catch let error as CancelledError { log("sleep raised"); throw error }
+            }
+            try await sleep(0.001)
+            task.cancel()
+            do { try await task.value } catch is CancelledError { log("awaiter raised") }
+            return (log.entries, loop.time() - start)
+        }
+        #expect(log == ["sleep raised", "awaiter raised"])
+        #expect(elapsed < 30)  // it did not sleep the full 30 s
+    }
+
+    @Test func cancellingATaskCancelsTheFutureItAwaits() throws {
+        let (futureCancelled, taskCancelled) = try runLoop { loop -> (Bool, Bool) in
+            let future = Future<Int>(loop: loop)
+            let task = loop.createTask { try await future.value }
+            try await sleep(0)
+            task.cancel()
+            _ = try? await task.value
+            return (future.isCancelled, task.isCancelled)
+        }
+        #expect(futureCancelled && taskCancelled)
+    }
+
+    @Test func taskMayCatchCancellationAndCarryOn() throws {
+        let (result, cancelling) = try runLoop { loop -> (String, Int) in
+            let task = loop.createTask { () -> String in
+                do { try await sleep(30) } catch is CancelledError {}
+                try await sleep(0)  // later awaits work normally
+                return "carried on"
+            }
+            try await sleep(0)
+            task.cancel()
+            return (try await task.value, task.cancelling())
+        }
+        #expect(result == "carried on")
+        #expect(cancelling == 1)
+    }
+
+    @Test func cancelOfAFinishedTaskReturnsFalse() throws {
+        let outcome = try runLoop { loop -> Bool in
+            let task = loop.createTask { 5 }
+            _ = try await task.value
+            return task.cancel()
+        }
+        #expect(!outcome)
+    }
+
+    @Test func cancellationRequestedWhileRunningIsDeliveredAtTheNextAwait() throws {
+        let log = try runLoop { loop -> [String] in
+            let log = Log()
+            var me: LoopTask<Void>?
+            let task = loop.createTask {
+                me?.cancel()  // a task cancelling itself: nothing happens until it awaits
+                log("still running")
+                do { try await sleep(0) } catch is CancelledError { log("cancelled at await") }
+            }
+            me = task
+            try await task.value
+            return log.entries
+        }
+        #expect(log == ["still running", "cancelled at await"])
+    }
+
+    @Test func cancellationAfterTheAwaitedFutureCompletedStillRaises() throws {
+        // The future is done but the task has not resumed yet: asyncio
+        // throws CancelledError at that await instead of returning the result.
+        let outcome = try runLoop { loop -> String in
+            let future = Future<Int>(loop: loop)
+            let task = loop.createTask { () -> String in
+                do { _ = try await future.value; return "got result" } catch is CancelledError { return "cancelled" }
+            }
+            try await sleep(0)
+            try future.setResult(1)
+            task.cancel()
+            return try await task.value
+        }
+        #expect(outcome == "cancelled")
+    }
+
+    @Test func errorsThrownByTheBodyFinishTheTask() throws {
+        let error = try runLoop { loop -> Boom? in
+            let task = loop.createTask { () -> Int in throw Boom(tag: "inner") }
+            _ = try? await task.value
+            return try task.exception() as? Boom
+        }
+        #expect(error == Boom(tag: "inner"))
+    }
+
+    @Test func allTasksListsTheLiveOnes() throws {
+        let counts = try runLoop { loop -> [Int] in
+            let before = loop.allTasks().count  // the main task
+            let task = loop.createTask { try await sleep(0.001) }
+            let during = loop.allTasks().count
+            try await task.value
+            return [before, during, loop.allTasks().count]
+        }
+        #expect(counts == [1, 2, 1])
+    }
+
+    @Test func sleepReturnsItsResult() throws {
+        #expect(try runLoop { _ in try await sleep(0.001, result: "done") } == "done")
+    }
+
+    @Test func ensureFutureWrapsOperationsAndPassesFuturesThrough() throws {
+        let same = try runLoop { loop -> Bool in
+            let future = Future<Int>(loop: loop)
+            let value = try await ensureFuture { 3 }.value
+            return value == 3 && ensureFuture(future) === future
+        }
+        #expect(same)
+    }
+}
