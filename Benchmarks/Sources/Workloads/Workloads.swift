@@ -1,0 +1,129 @@
+import AsyncIO
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The benchmark workloads, defined exactly as the CPython programs in
+/// `scripts/bench/py_bench.py` so the two can be compared in one table.
+public enum Workloads {
+    /// 1,000,000 `callSoon` callbacks scheduled from a task; each counts,
+    /// the last completes a future. Returns callbacks per second.
+    public static func callSoon(count: Int = 1_000_000) throws -> Double {
+        try run { () -> Double in
+            let loop = runningLoop()
+            let counter = Counter(target: count, loop: loop)
+            let start = loop.time()
+            for _ in 0..<count { loop.callSoon { counter.tick() } }
+            try await counter.done.value
+            return Double(count) / (loop.time() - start)
+        }
+    }
+
+    /// 200,000 tasks created and awaited one after another. Returns tasks per second.
+    public static func tasks(count: Int = 200_000) throws -> Double {
+        try run { () -> Double in
+            let loop = runningLoop()
+            let start = loop.time()
+            for _ in 0..<count {
+                try await loop.createTask { () -> Void in }.value
+            }
+            return Double(count) / (loop.time() - start)
+        }
+    }
+
+    /// 100,000 concurrent tasks, each sleeping a seeded random 0–100 ms,
+    /// gathered. Returns the wall time in seconds (the delays are drawn
+    /// before the clock starts, as in the Python program).
+    public static func sleepers(count: Int = 100_000) throws -> Double {
+        try run { () -> Double in
+            let loop = runningLoop()
+            var random = SplitMix(seed: 42)
+            let delays = (0..<count).map { _ in random.unit() * 0.1 }
+            let start = loop.time()
+            let tasks = delays.map { delay in loop.createTask { try await sleep(delay) } }
+            _ = try await gather(tasks)
+            return loop.time() - start
+        }
+    }
+
+    /// 200,000 timers with seeded random delays of 0–200 ms. Returns how
+    /// late the last one ran past the latest deadline (ms), how many fired,
+    /// and how many fired before an earlier deadline (must be 0).
+    public static func timers(count: Int = 200_000) throws -> (latenessMs: Double, fired: Int, orderViolations: Int) {
+        try run { () -> (Double, Int, Int) in
+            let loop = runningLoop()
+            var random = SplitMix(seed: 42)
+            let delays = (0..<count).map { _ in random.unit() * 0.2 }
+            let maxDelay = delays.max() ?? 0
+            let check = OrderCheck(target: count, loop: loop)
+            let start = loop.time()
+            for delay in delays {
+                let when = loop.time() + delay
+                loop.callAt(when) { check.fired(deadline: when) }
+            }
+            let finished = try await check.done.value
+            return ((finished - (start + maxDelay)) * 1000, check.count, check.violations)
+        }
+    }
+
+    /// Peak resident set size of this process in MiB.
+    public static func peakRSSMiB() -> Double {
+        var usage = rusage()
+        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+        return Double(usage.ru_maxrss) / 1024
+    }
+}
+
+@LoopActor
+final class Counter {
+    private var count = 0
+    private let target: Int
+    let done: Future<Void>
+    init(target: Int, loop: EventLoop) {
+        self.target = target
+        done = Future(loop: loop)
+    }
+    func tick() {
+        count += 1
+        if count == target { try? done.setResult(()) }
+    }
+}
+
+@LoopActor
+final class OrderCheck {
+    private(set) var count = 0
+    private(set) var violations = 0
+    private var lastDeadline = -Double.infinity
+    private let target: Int
+    private let loop: EventLoop
+    /// Completed with the loop time at which the last timer ran.
+    let done: Future<Double>
+
+    init(target: Int, loop: EventLoop) {
+        self.target = target
+        self.loop = loop
+        done = Future(loop: loop)
+    }
+
+    func fired(deadline: Double) {
+        if deadline < lastDeadline { violations += 1 }
+        lastDeadline = deadline
+        count += 1
+        if count == target { try? done.setResult(loop.time()) }
+    }
+}
+
+/// A small seeded generator, so every run schedules the same delays.
+struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    /// A uniform value in [0, 1).
+    mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
+}
