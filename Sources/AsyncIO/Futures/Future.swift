@@ -20,7 +20,10 @@ public class Future<T: Sendable>: AnyFuture, @LoopActor CustomStringConvertible 
 
     public nonisolated let loop: EventLoop
     private(set) var state = State.pending
-    private var waiters: [Waiter] = []
+    /// Most futures have exactly one waiter: it is kept apart from the rest
+    /// so it costs no array.
+    private var firstWaiter: Waiter?
+    private var moreWaiters: [Waiter] = []
     private var nextToken: UInt32 = 0
 
     /// Creates a pending future bound to `loop`.
@@ -87,19 +90,33 @@ public class Future<T: Sendable>: AnyFuture, @LoopActor CustomStringConvertible 
 
     func finish(_ final: State) {
         state = final
-        let waiters = self.waiters
-        self.waiters = []
-        for waiter in waiters {
-            switch waiter {
-            case .callback(_, let callback):
-                loop.callSoon(label: callbackLabel) { callback(self) }
-            case .task(let continuation):
-                // Resuming puts the task's next step at the back of the ready
-                // queue, exactly where asyncio schedules the task's wake-up.
-                continuation.resume(returning: outcome)
-            case .doneOnly(let continuation):
-                continuation.resume()
-            }
+        guard let first = firstWaiter else { return }
+        firstWaiter = nil
+        notify(first)
+        guard !moreWaiters.isEmpty else { return }
+        let more = moreWaiters
+        moreWaiters = []
+        for waiter in more { notify(waiter) }
+    }
+
+    private func addWaiter(_ waiter: Waiter) {
+        if firstWaiter == nil, moreWaiters.isEmpty {
+            firstWaiter = waiter
+        } else {
+            moreWaiters.append(waiter)
+        }
+    }
+
+    private func notify(_ waiter: Waiter) {
+        switch waiter {
+        case .callback(_, let callback):
+            loop.callSoon(label: callbackLabel) { callback(self) }
+        case .task(let continuation):
+            // Resuming puts the task's next step at the back of the ready
+            // queue, exactly where asyncio schedules the task's wake-up.
+            continuation.resume(returning: outcome)
+        case .doneOnly(let continuation):
+            continuation.resume()
         }
     }
 
@@ -122,7 +139,7 @@ public class Future<T: Sendable>: AnyFuture, @LoopActor CustomStringConvertible 
         if isDone {
             loop.callSoon(label: callbackLabel) { callback(self) }
         } else {
-            waiters.append(.callback(token, callback))
+            addWaiter(.callback(token, callback))
         }
         return token
     }
@@ -135,12 +152,23 @@ public class Future<T: Sendable>: AnyFuture, @LoopActor CustomStringConvertible 
     /// Removes a callback added earlier; returns how many were removed.
     @discardableResult
     public func removeDoneCallback(_ token: DoneCallbackToken) -> Int {
-        let before = waiters.count
-        waiters.removeAll {
-            if case .callback(let other, _) = $0 { return other == token }
+        func matches(_ waiter: Waiter) -> Bool {
+            if case .callback(let other, _) = waiter { return other == token }
             return false
         }
-        return before - waiters.count
+        var removed = 0
+        if let first = firstWaiter, matches(first) {
+            firstWaiter = nil
+            removed = 1
+        }
+        let before = moreWaiters.count
+        moreWaiters.removeAll(where: matches)
+        removed += before - moreWaiters.count
+        if firstWaiter == nil, !moreWaiters.isEmpty {
+            // Keep registration order: the oldest remaining waiter goes first.
+            firstWaiter = moreWaiters.removeFirst()
+        }
+        return removed
     }
 
     // MARK: Awaiting
@@ -153,7 +181,7 @@ public class Future<T: Sendable>: AnyFuture, @LoopActor CustomStringConvertible 
             if case .cancelled(let message) = state { throw CancelledError(message) }
             let task = currentTask()
             let outcome = await withUnsafeContinuation { continuation in
-                waiters.append(.task(continuation))
+                addWaiter(.task(continuation))
                 task?.suspended(on: self)
             }
             if let task, let cancelled = task.resumed() { throw cancelled }
@@ -165,7 +193,7 @@ public class Future<T: Sendable>: AnyFuture, @LoopActor CustomStringConvertible 
         if isDone { return }
         let task = currentTask()
         await withUnsafeContinuation { continuation in
-            waiters.append(.doneOnly(continuation))
+            addWaiter(.doneOnly(continuation))
             task?.suspended(on: self)
         }
         if let task, let cancelled = task.resumed() { throw cancelled }

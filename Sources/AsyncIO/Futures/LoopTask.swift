@@ -10,6 +10,7 @@ public protocol AnyLoopTask: AnyFuture {
 /// What a future needs to know about the task awaiting it.
 @LoopActor
 protocol AwaitingTask: AnyLoopTask {
+    var liveIndex: Int { get set }
     /// The task is about to suspend until `future` is done.
     func suspended(on future: any AnyFuture)
     /// The task resumed; returns the error to throw if it was cancelled
@@ -34,11 +35,22 @@ func currentTask() -> (any AwaitingTask)? { CurrentTask.task }
 /// runs its body. A task may catch the error and carry on.
 @LoopActor
 public final class LoopTask<T: Sendable>: Future<T>, AwaitingTask {
-    public let name: String
+    /// The name given at creation, or `Task-<n>`; built only when asked for.
+    public var name: String { givenName ?? "Task-\(number)" }
     /// Names the operation in reprs, as asyncio shows the coroutine.
     public let coroutine: String
     /// Where the task was created, `File.swift:line`, shown in reprs.
-    public let location: String
+    public var location: String {
+        let file = "\(fileID)".split(separator: "/").last.map(String.init) ?? "\(fileID)"
+        return "\(file):\(line)"
+    }
+
+    private let givenName: String?
+    private let number: Int
+    private let fileID: StaticString
+    private let line: UInt
+    /// Where the task sits in the loop's list of live tasks.
+    var liveIndex = -1
 
     /// The future the task is suspended on, cancelled by `cancel()`.
     /// Invariant: non-nil exactly while the task is suspended in an await.
@@ -48,17 +60,19 @@ public final class LoopTask<T: Sendable>: Future<T>, AwaitingTask {
     private var cancelMessage: String?
     private var cancelRequests = 0
 
-    init(loop: EventLoop, name: String?, coroutine: String, location: String,
+    init(loop: EventLoop, name: String?, coroutine: String, fileID: StaticString, line: UInt,
          _ operation: @escaping @LoopActor () async throws -> T) {
         precondition(ThreadLoop.current === loop,
                      "a task can only be created on its loop's thread (use loop.withIsolation before running)")
         loop.checkOpen()
         loop.taskNameCounter += 1
-        self.name = name ?? "Task-\(loop.taskNameCounter)"
+        self.number = loop.taskNameCounter
+        self.givenName = name
         self.coroutine = coroutine
-        self.location = location
+        self.fileID = fileID
+        self.line = line
         super.init(loop: loop)
-        loop.liveTasks[ObjectIdentifier(self)] = self
+        loop.liveTasks.insert(self)
         start(operation)
     }
 
@@ -70,7 +84,7 @@ public final class LoopTask<T: Sendable>: Future<T>, AwaitingTask {
     }
 
     private func run(_ operation: @LoopActor () async throws -> T) async {
-        defer { loop.liveTasks[ObjectIdentifier(self)] = nil }
+        defer { loop.liveTasks.remove(self) }
         if mustCancel {
             mustCancel = false
             _ = super.cancel(message: cancelMessage)
@@ -161,17 +175,15 @@ extension EventLoop {
     public func createTask<T: Sendable>(
         name: String? = nil,
         coroutine: String? = nil,
-        fileID: String = #fileID, line: Int = #line,
+        fileID: StaticString = #fileID, line: UInt = #line,
         _ operation: @escaping @LoopActor () async throws -> T
     ) -> LoopTask<T> {
-        let file = fileID.split(separator: "/").last.map(String.init) ?? fileID
-        return LoopTask(loop: self, name: name, coroutine: coroutine ?? "closure",
-                        location: "\(file):\(line)", operation)
+        LoopTask(loop: self, name: name, coroutine: coroutine ?? "closure", fileID: fileID, line: line, operation)
     }
 
     /// The tasks of this loop that are not done yet (asyncio's `all_tasks`).
     @LoopActor
-    public func allTasks() -> [any AnyFuture] { Array(liveTasks.values) }
+    public func allTasks() -> [any AnyLoopTask] { liveTasks.tasks }
 }
 
 /// Creates a task on the running loop (asyncio's `asyncio.create_task`).
@@ -179,7 +191,7 @@ extension EventLoop {
 public func createTask<T: Sendable>(
     name: String? = nil,
     coroutine: String? = nil,
-    fileID: String = #fileID, line: Int = #line,
+    fileID: StaticString = #fileID, line: UInt = #line,
     _ operation: @escaping @LoopActor () async throws -> T
 ) -> LoopTask<T> {
     runningLoop().createTask(name: name, coroutine: coroutine, fileID: fileID, line: line, operation)
@@ -193,7 +205,7 @@ public func ensureFuture<T>(_ future: Future<T>) -> Future<T> { future }
 /// `ensure_future(coroutine)`).
 @LoopActor
 public func ensureFuture<T: Sendable>(
-    coroutine: String? = nil, fileID: String = #fileID, line: Int = #line,
+    coroutine: String? = nil, fileID: StaticString = #fileID, line: UInt = #line,
     _ operation: @escaping @LoopActor () async throws -> T
 ) -> LoopTask<T> {
     createTask(coroutine: coroutine, fileID: fileID, line: line, operation)

@@ -25,7 +25,7 @@ public final class LoopTaskGroup {
     @discardableResult
     public func createTask<T: Sendable>(
         name: String? = nil, coroutine: String? = nil,
-        fileID: String = #fileID, line: Int = #line,
+        fileID: StaticString = #fileID, line: UInt = #line,
         _ operation: @escaping @LoopActor () async throws -> T
     ) -> LoopTask<T> {
         precondition(!finished, "TaskGroup is finished")

@@ -105,7 +105,7 @@ public func waitFor<T>(_ future: Future<T>, timeout delay: Double?) async throws
 /// Runs `operation` as a task and waits for it as `waitFor` does.
 @LoopActor
 public func waitFor<T: Sendable>(
-    timeout delay: Double?, fileID: String = #fileID, line: Int = #line,
+    timeout delay: Double?, fileID: StaticString = #fileID, line: UInt = #line,
     _ operation: @escaping @LoopActor () async throws -> T
 ) async throws -> T {
     try await waitFor(createTask(fileID: fileID, line: line, operation), timeout: delay)

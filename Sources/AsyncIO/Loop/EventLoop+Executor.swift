@@ -30,6 +30,7 @@ extension EventLoop {
     func enqueueFromAnyThread(_ item: ReadyItem) {
         let mustWake = inbox.withLock { inbox in
             inbox.items.append(item)
+            inboxCount.store(inbox.items.count, ordering: .releasing)
             guard !inbox.wakePending else { return false }
             inbox.wakePending = true
             return true
@@ -43,13 +44,14 @@ extension EventLoop {
             if woken { inbox.wakePending = false }
             var taken: [ReadyItem] = []
             swap(&taken, &inbox.items)
+            inboxCount.store(0, ordering: .releasing)
             return taken
         }
         ready.append(contentsOf: items)
     }
 
     /// Whether another thread has sent work since the last drain.
-    var inboxHasItems: Bool { inbox.withLock { !$0.items.isEmpty } }
+    var inboxHasItems: Bool { inboxCount.load(ordering: .acquiring) > 0 }
 
     /// A job for `@LoopActor` code enqueued by a thread that runs no loop,
     /// such as a continuation resumed from a worker thread. It belongs to the

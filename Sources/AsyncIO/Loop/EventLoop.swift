@@ -43,14 +43,19 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
     var selector = Selector()
     var state = State.idle
     var stopping = false
+    /// Iterations run since the last `epoll_wait`.
+    var iterationsSincePoll = 0
+    static let maxIterationsWithoutPoll = 16
     var taskNameCounter = 0
     var exceptionHandler: (@LoopActor (EventLoop, ExceptionContext) -> Void)?
     /// Observers of the scheduler; nil when none, so the hot path pays one test.
     var instruments: [any Instrument]?
     /// Tasks not yet done, for `allTasks()` and for cancelling what is left.
-    var liveTasks: [ObjectIdentifier: any AnyFuture] = [:]
+    var liveTasks = LiveTasks()
 
     let inbox = Mutex(Inbox())
+    /// How many items the inbox holds, readable without taking its lock.
+    let inboxCount = Atomic<Int>(0)
     /// Set while a `wakeUp` item resumes its task, so the job the resumption
     /// enqueues is run in place rather than queued behind everything else.
     var capturingWakeUp = false

@@ -28,7 +28,7 @@ public func run<T: Sendable>(
 /// Cancels every task still pending and runs the loop until they have all
 /// finished, as `asyncio.run` does before closing.
 private func cancelRemainingTasks(_ loop: EventLoop) {
-    let leftover = loop.withIsolation { () -> [any AnyFuture] in
+    let leftover = loop.withIsolation { () -> [any AnyLoopTask] in
         let tasks = loop.allTasks()
         for task in tasks { task.cancel(message: nil) }
         return tasks
