@@ -18,12 +18,16 @@ protocol AwaitingTask: AnyLoopTask {
     func resumed() -> CancelledError?
 }
 
-enum CurrentTask {
-    @TaskLocal static var task: (any AwaitingTask)?
-}
-
+/// The task whose step is running. The loop remembers it from the task's
+/// first step and each resumption at an AsyncIO suspension point, and
+/// forgets it when the step ends; after any other suspension (a Swift
+/// `Task.yield()`, an actor hop) the task is found by its Swift task.
 @LoopActor @inline(__always)
-func currentTask() -> (any AwaitingTask)? { CurrentTask.task }
+func currentTask() -> (any AwaitingTask)? {
+    guard let loop = ThreadLoop.current else { return nil }
+    if let task = loop.currentTask { return task }
+    return withUnsafeCurrentTask { swiftTask in swiftTask.flatMap { loop.tasksBySwiftTask[$0] } }
+}
 
 /// A coroutine scheduled on the loop (asyncio's `Task`, named `LoopTask` so
 /// as not to shadow Swift's `Task`). It is a `Future` of the operation's
@@ -84,25 +88,32 @@ public final class LoopTask<T: Sendable>: Future<T>, AwaitingTask {
     }
 
     private func run(_ operation: @LoopActor () async throws -> T) async {
-        defer { loop.liveTasks.remove(self) }
+        let swiftTask = withUnsafeCurrentTask { $0 }
+        if let swiftTask { loop.tasksBySwiftTask[swiftTask] = self }
+        loop.currentTask = self
+        defer {
+            loop.liveTasks.remove(self)
+            if let swiftTask { loop.tasksBySwiftTask[swiftTask] = nil }
+            loop.currentTask = nil
+        }
         if mustCancel {
             mustCancel = false
             _ = super.cancel(message: cancelMessage)
             return
         }
         do {
-            let value = try await CurrentTask.$task.withValue(self) { try await operation() }
+            let value = try await operation()
             if mustCancel {
                 // Cancelled during its last step: asyncio reports it cancelled.
                 mustCancel = false
                 _ = super.cancel(message: cancelMessage)
             } else {
-                finish(.finished(.success(value)))
+                succeed(value)
             }
         } catch let error as CancelledError {
             _ = super.cancel(message: error.message)
         } catch {
-            finish(.finished(.failure(error)))
+            fail(error)
         }
     }
 
@@ -144,6 +155,7 @@ public final class LoopTask<T: Sendable>: Future<T>, AwaitingTask {
 
     func resumed() -> CancelledError? {
         waitingOn = nil
+        loop.currentTask = self
         guard mustCancel else { return nil }
         mustCancel = false
         return CancelledError(cancelMessage)
@@ -155,7 +167,7 @@ public final class LoopTask<T: Sendable>: Future<T>, AwaitingTask {
     override var callbackLabel: String { "Task done callback" }
 
     public override var repr: String {
-        var info = reprInfo
+        var info = reprInfo { pythonRepr(any: storedResult!) }
         if !isDone, cancelRequests > 0 { info[0] = "cancelling" }
         info.insert("name=\(pythonRepr(name))", at: 1)
         let place = isDone ? "done, defined at" : "running at"
@@ -220,4 +232,4 @@ public func runningLoop() -> EventLoop {
 
 /// The task whose code is running, if any (asyncio's `current_task`).
 @LoopActor
-public func currentLoopTask() -> (any AnyLoopTask)? { CurrentTask.task }
+public func currentLoopTask() -> (any AnyLoopTask)? { currentTask() }

@@ -175,6 +175,7 @@ extension EventLoop {
         job.runSynchronously(
             isolatedTo: LoopDispatcher.shared.asUnownedSerialExecutor(),
             taskExecutor: asUnownedTaskExecutor())
+        currentTask = nil
     }
 
     /// Suspends the current task for exactly one iteration: its next step
@@ -182,7 +183,9 @@ extension EventLoop {
     /// an asyncio coroutine.
     @LoopActor
     func yieldOnce() async {
+        let task = currentTask
         await withUnsafeContinuation { ready.append(.wakeUp($0)) }
+        currentTask = task
     }
 }
 

@@ -52,6 +52,11 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
     var instruments: [any Instrument]?
     /// Tasks not yet done, for `allTasks()` and for cancelling what is left.
     var liveTasks = LiveTasks()
+    /// The task whose step is running now (see `currentTask()`).
+    var currentTask: (any AwaitingTask)?
+    /// Each live task by its Swift task, to find the current one after a
+    /// suspension the loop did not see.
+    var tasksBySwiftTask: [UnsafeCurrentTask: any AwaitingTask] = [:]
 
     let inbox = Mutex(Inbox())
     /// How many items the inbox holds, readable without taking its lock.

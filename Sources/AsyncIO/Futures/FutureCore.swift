@@ -1,0 +1,196 @@
+/// Everything a future does that does not depend on its result type:
+/// state, waiters, callbacks and suspension. Keeping it out of the generic
+/// `Future<T>` matters for speed: generic code that is not specialized looks
+/// up type metadata at run time, and this is the hottest code of the loop.
+@LoopActor
+public class FutureCore: AnyFuture, @LoopActor CustomStringConvertible {
+    enum Status: UInt8 { case pending, cancelled, finished, failed }
+
+    /// Someone to tell when the future is done, in registration order.
+    enum Waiter {
+        case callback(DoneCallbackToken, @LoopActor (FutureCore) -> Void)
+        /// A task suspended until the future is done.
+        case task(UnsafeContinuation<Void, Never>)
+    }
+
+    public nonisolated let loop: EventLoop
+    private(set) var status = Status.pending
+    /// The error of a failed future.
+    private(set) var error: (any Error)?
+    /// The message of a cancelled future.
+    private(set) var cancelledMessage: String?
+    /// Most futures have exactly one waiter: it is kept apart from the rest
+    /// so it costs no array.
+    private var firstWaiter: Waiter?
+    private var moreWaiters: [Waiter] = []
+    private var nextToken: UInt32 = 0
+
+    nonisolated init(loop: EventLoop) {
+        self.loop = loop
+    }
+
+    public var isDone: Bool { status != .pending }
+    public var isCancelled: Bool { status == .cancelled }
+
+    public func exception() throws -> (any Error)? {
+        switch status {
+        case .pending: throw InvalidStateError("Exception is not set.")
+        case .cancelled: throw CancelledError(cancelledMessage)
+        case .finished: return nil
+        case .failed: return error
+        }
+    }
+
+    /// Throws what `result()` throws for a future that did not succeed.
+    func checkSucceeded() throws {
+        switch status {
+        case .pending: throw InvalidStateError("Result is not ready.")
+        case .cancelled: throw CancelledError(cancelledMessage)
+        case .finished: return
+        case .failed: throw error!
+        }
+    }
+
+    func checkPending() throws {
+        guard status == .pending else { throw InvalidStateError("invalid state: \(stateName)") }
+    }
+
+    // MARK: Completing
+
+    /// Marks the future done with `error`; throws `InvalidStateError` if it
+    /// is already done. Throwing `CancelledError` here is allowed but, as in
+    /// asyncio, does not make the future cancelled.
+    public func setException(_ error: any Error) throws {
+        try checkPending()
+        fail(error)
+    }
+
+    func fail(_ error: any Error) {
+        self.error = error
+        finish(.failed)
+    }
+
+    /// Cancels the future and schedules its callbacks. Returns false if it
+    /// was already done.
+    @discardableResult
+    public func cancel(message: String? = nil) -> Bool {
+        guard status == .pending else { return false }
+        cancelledMessage = message
+        finish(.cancelled)
+        return true
+    }
+
+    func finish(_ final: Status) {
+        status = final
+        guard let first = firstWaiter else { return }
+        firstWaiter = nil
+        notify(first)
+        guard !moreWaiters.isEmpty else { return }
+        let more = moreWaiters
+        moreWaiters = []
+        for waiter in more { notify(waiter) }
+    }
+
+    private func notify(_ waiter: Waiter) {
+        switch waiter {
+        case .callback(_, let callback):
+            loop.callSoon(label: callbackLabel) { callback(self) }
+        case .task(let continuation):
+            // Resuming puts the task's next step at the back of the ready
+            // queue, exactly where asyncio schedules the task's wake-up.
+            continuation.resume()
+        }
+    }
+
+    private func addWaiter(_ waiter: Waiter) {
+        if firstWaiter == nil, moreWaiters.isEmpty {
+            firstWaiter = waiter
+        } else {
+            moreWaiters.append(waiter)
+        }
+    }
+
+    // MARK: Callbacks
+
+    /// Calls `callback` through the loop once the future is done; on the
+    /// next iteration if it already is.
+    @discardableResult
+    func addCoreDoneCallback(_ callback: @escaping @LoopActor (FutureCore) -> Void) -> DoneCallbackToken {
+        nextToken &+= 1
+        let token = DoneCallbackToken(id: nextToken)
+        if isDone {
+            loop.callSoon(label: callbackLabel) { callback(self) }
+        } else {
+            addWaiter(.callback(token, callback))
+        }
+        return token
+    }
+
+    @discardableResult
+    public func addDoneCallback(any callback: @escaping @LoopActor () -> Void) -> DoneCallbackToken {
+        addCoreDoneCallback { _ in callback() }
+    }
+
+    /// Removes a callback added earlier; returns how many were removed.
+    @discardableResult
+    public func removeDoneCallback(_ token: DoneCallbackToken) -> Int {
+        func matches(_ waiter: Waiter) -> Bool {
+            if case .callback(let other, _) = waiter { return other == token }
+            return false
+        }
+        var removed = 0
+        if let first = firstWaiter, matches(first) {
+            firstWaiter = nil
+            removed = 1
+        }
+        let before = moreWaiters.count
+        moreWaiters.removeAll(where: matches)
+        removed += before - moreWaiters.count
+        if firstWaiter == nil, !moreWaiters.isEmpty {
+            // Keep registration order: the oldest remaining waiter goes first.
+            firstWaiter = moreWaiters.removeFirst()
+        }
+        return removed
+    }
+
+    // MARK: Awaiting
+
+    /// Suspends the current task until the future is done (asyncio's
+    /// `await future` without reading the outcome). Throws `CancelledError`
+    /// if the task is cancelled while it waits.
+    public func waitUntilDone() async throws {
+        if status != .pending { return }
+        let task = currentTask()
+        await withUnsafeContinuation { continuation in
+            addWaiter(.task(continuation))
+            task?.suspended(on: self)
+        }
+        if let task, let cancelled = task.resumed() { throw cancelled }
+    }
+
+    // MARK: Description
+
+    var stateName: String {
+        switch status {
+        case .pending: "PENDING"
+        case .cancelled: "CANCELLED"
+        case .finished, .failed: "FINISHED"
+        }
+    }
+
+    /// The repr's words after the class name, as asyncio's `_repr_info`;
+    /// `resultRepr` is called only for a successful future.
+    func reprInfo(resultRepr: () -> String) -> [String] {
+        switch status {
+        case .pending: ["pending"]
+        case .cancelled: ["cancelled"]
+        case .finished: ["finished", "result=\(resultRepr())"]
+        case .failed: ["finished", "exception=\(error!)"]
+        }
+    }
+
+    var callbackLabel: String { "Future done callback" }
+
+    public var repr: String { "<Future>" }
+    public var description: String { repr }
+}
