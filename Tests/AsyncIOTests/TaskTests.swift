@@ -174,3 +174,24 @@ import Testing
         #expect(same)
     }
 }
+
+@Suite struct ForeignSuspensionTests {
+    /// After an await the loop does not own (Swift's `Task.yield()`), the
+    /// task is still found, so cancelling it interrupts its next sleep.
+    @Test func cancellationStillReachesATaskAfterASwiftYield() throws {
+        let (outcome, name) = try runLoop { loop -> (String, String) in
+            let task = loop.createTask(name: "yielder") { () -> String in
+                await Swift.Task.yield()
+                let name = currentLoopTask()?.name ?? "none"
+                do { try await sleep(30) } catch is CancelledError { return "cancelled in sleep, \(name)" }
+                return "slept"
+            }
+            try await sleep(0.005)
+            task.cancel()
+            let outcome = try await task.value
+            return (outcome, task.name)
+        }
+        #expect(outcome == "cancelled in sleep, yielder")
+        #expect(name == "yielder")
+    }
+}

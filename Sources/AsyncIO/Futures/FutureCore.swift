@@ -164,6 +164,7 @@ public class FutureCore: AnyFuture, @LoopActor CustomStringConvertible {
         await withUnsafeContinuation { continuation in
             addWaiter(.task(continuation))
             task?.suspended(on: self)
+            loop.suspendedInRuntime = true
         }
         if let task, let cancelled = task.resumed() { throw cancelled }
     }

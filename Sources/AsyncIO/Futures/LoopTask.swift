@@ -11,6 +11,8 @@ public protocol AnyLoopTask: AnyFuture {
 @LoopActor
 protocol AwaitingTask: AnyLoopTask {
     var liveIndex: Int { get set }
+    /// The Swift task running this task's steps.
+    var swiftTask: UnsafeCurrentTask? { get }
     /// The task is about to suspend until `future` is done.
     func suspended(on future: any AnyFuture)
     /// The task resumed; returns the error to throw if it was cancelled
@@ -20,8 +22,9 @@ protocol AwaitingTask: AnyLoopTask {
 
 /// The task whose step is running. The loop remembers it from the task's
 /// first step and each resumption at an AsyncIO suspension point, and
-/// forgets it when the step ends; after any other suspension (a Swift
-/// `Task.yield()`, an actor hop) the task is found by its Swift task.
+/// forgets it when the step ends. A task that suspended anywhere else (a
+/// Swift `Task.yield()`, an actor hop) is registered by its Swift task when
+/// that step ends, and found that way after it resumes.
 @LoopActor @inline(__always)
 func currentTask() -> (any AwaitingTask)? {
     guard let loop = ThreadLoop.current else { return nil }
@@ -55,6 +58,7 @@ public final class LoopTask<T: Sendable>: Future<T>, AwaitingTask {
     private let line: UInt
     /// Where the task sits in the loop's list of live tasks.
     var liveIndex = -1
+    private(set) var swiftTask: UnsafeCurrentTask?
 
     /// The future the task is suspended on, cancelled by `cancel()`.
     /// Invariant: non-nil exactly while the task is suspended in an await.
@@ -88,12 +92,12 @@ public final class LoopTask<T: Sendable>: Future<T>, AwaitingTask {
     }
 
     private func run(_ operation: @LoopActor () async throws -> T) async {
-        let swiftTask = withUnsafeCurrentTask { $0 }
-        if let swiftTask { loop.tasksBySwiftTask[swiftTask] = self }
+        swiftTask = withUnsafeCurrentTask { $0 }
         loop.currentTask = self
         defer {
             loop.liveTasks.remove(self)
-            if let swiftTask { loop.tasksBySwiftTask[swiftTask] = nil }
+            if !loop.tasksBySwiftTask.isEmpty, let swiftTask { loop.tasksBySwiftTask[swiftTask] = nil }
+            swiftTask = nil
             loop.currentTask = nil
         }
         if mustCancel {

@@ -175,6 +175,10 @@ extension EventLoop {
         job.runSynchronously(
             isolatedTo: LoopDispatcher.shared.asUnownedSerialExecutor(),
             taskExecutor: asUnownedTaskExecutor())
+        if let task = currentTask, !suspendedInRuntime, let swiftTask = task.swiftTask {
+            tasksBySwiftTask[swiftTask] = task
+        }
+        suspendedInRuntime = false
         currentTask = nil
     }
 
@@ -184,7 +188,10 @@ extension EventLoop {
     @LoopActor
     func yieldOnce() async {
         let task = currentTask
-        await withUnsafeContinuation { ready.append(.wakeUp($0)) }
+        await withUnsafeContinuation {
+            ready.append(.wakeUp($0))
+            suspendedInRuntime = true
+        }
         currentTask = task
     }
 }

@@ -54,8 +54,11 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
     var liveTasks = LiveTasks()
     /// The task whose step is running now (see `currentTask()`).
     var currentTask: (any AwaitingTask)?
-    /// Each live task by its Swift task, to find the current one after a
-    /// suspension the loop did not see.
+    /// Set by AsyncIO's own suspension points, so the loop can tell when a
+    /// task step ended somewhere else.
+    var suspendedInRuntime = false
+    /// Tasks that suspended outside AsyncIO, by their Swift task, to find
+    /// the current one after they resume.
     var tasksBySwiftTask: [UnsafeCurrentTask: any AwaitingTask] = [:]
 
     let inbox = Mutex(Inbox())
