@@ -86,39 +86,56 @@ public final class LoopTask<T: Sendable>: Future<T>, AwaitingTask {
 
     /// Schedules the first step. The Swift task keeps this object alive
     /// until its last step, as the loop's reference does in asyncio.
+    ///
+    /// The step closure is the task's outermost frame and is kept small:
+    /// every frame of a suspended task shares its first memory slab, and
+    /// overflowing it costs each task another kilobyte.
     private func start(_ operation: @escaping @LoopActor () async throws -> T) {
-        let step: @LoopActor () async -> Void = { await self.run(operation) }
+        let step: @LoopActor () async -> Void = {
+            guard self.begin() else { return }
+            do {
+                self.end(.success(try await operation()))
+            } catch {
+                self.end(.failure(error))
+            }
+        }
         Swift.Task(executorPreference: loop, operation: step)
     }
 
-    private func run(_ operation: @LoopActor () async throws -> T) async {
+    /// Bookkeeping before the first step; false if the task was cancelled
+    /// before it could start, in which case its body never runs.
+    private func begin() -> Bool {
         swiftTask = withUnsafeCurrentTask { $0 }
         loop.currentTask = self
-        defer {
-            loop.liveTasks.remove(self)
-            if !loop.tasksBySwiftTask.isEmpty, let swiftTask { loop.tasksBySwiftTask[swiftTask] = nil }
-            swiftTask = nil
-            loop.currentTask = nil
-        }
-        if mustCancel {
+        guard mustCancel else { return true }
+        mustCancel = false
+        super.cancel(message: cancelMessage)
+        retire()
+        return false
+    }
+
+    /// Records how the body ended and leaves the loop's books.
+    private func end(_ outcome: Result<T, any Error>) {
+        switch outcome {
+        case .success where mustCancel:
+            // Cancelled during its last step: asyncio reports it cancelled.
             mustCancel = false
-            _ = super.cancel(message: cancelMessage)
-            return
-        }
-        do {
-            let value = try await operation()
-            if mustCancel {
-                // Cancelled during its last step: asyncio reports it cancelled.
-                mustCancel = false
-                _ = super.cancel(message: cancelMessage)
-            } else {
-                succeed(value)
-            }
-        } catch let error as CancelledError {
-            _ = super.cancel(message: error.message)
-        } catch {
+            super.cancel(message: cancelMessage)
+        case .success(let value):
+            succeed(value)
+        case .failure(let error as CancelledError):
+            super.cancel(message: error.message)
+        case .failure(let error):
             fail(error)
         }
+        retire()
+    }
+
+    private func retire() {
+        loop.liveTasks.remove(self)
+        if !loop.tasksBySwiftTask.isEmpty, let swiftTask { loop.tasksBySwiftTask[swiftTask] = nil }
+        swiftTask = nil
+        loop.currentTask = nil
     }
 
     // MARK: Cancellation
