@@ -235,3 +235,40 @@ struct SplitMix {
         return z ^ (z >> 31)
     }
 }
+
+/// Counts what the scheduler reports to an instrument.
+@LoopActor
+final class CountingInstrument: Instrument {
+    var callbacks: [String] = []
+    var taskSteps = 0
+    var ioWaits = 0
+    func beforeIOWait(timeout: Double?) { ioWaits += 1 }
+    func beforeRun(_ item: ReadyItemKind) {
+        switch item {
+        case .callback(let handle): callbacks.append(handle.label)
+        case .taskStep: taskSteps += 1
+        }
+    }
+}
+
+@Suite struct InstrumentTests {
+    @Test func instrumentsSeeCallbacksTaskStepsAndIOWaits() throws {
+        let (callbacks, steps, waits, afterRemoval) = try runLoop { loop -> ([String], Int, Int, Int) in
+            let instrument = CountingInstrument()
+            loop.addInstrument(instrument)
+            loop.callSoon(label: "first") {}
+            loop.callLater(0.001, label: "timer") {}
+            try await sleep(0.01)
+            loop.removeInstrument(instrument)
+            let seen = instrument.callbacks.count
+            loop.callSoon(label: "unseen") {}
+            try await sleep(0)
+            return (instrument.callbacks, instrument.taskSteps, instrument.ioWaits, instrument.callbacks.count - seen)
+        }
+        #expect(callbacks.starts(with: ["first"]))
+        #expect(callbacks.contains("timer") && callbacks.contains("sleep"))
+        #expect(steps >= 1)  // the main task resumed after its sleep
+        #expect(waits >= 1)
+        #expect(afterRemoval == 0)
+    }
+}
