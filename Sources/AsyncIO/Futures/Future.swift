@@ -3,7 +3,7 @@
 /// suspends the current task until then.
 @LoopActor
 public class Future<T: Sendable>: FutureCore {
-    private(set) var storedResult: T?
+    @exclusivity(unchecked) private(set) var storedResult: T?
 
     /// Creates a pending future bound to `loop`.
     public nonisolated override init(loop: EventLoop) {

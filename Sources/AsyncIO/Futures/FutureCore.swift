@@ -14,16 +14,16 @@ public class FutureCore: AnyFuture, @LoopActor CustomStringConvertible {
     }
 
     public nonisolated let loop: EventLoop
-    private(set) var status = Status.pending
+    @exclusivity(unchecked) private(set) var status = Status.pending
     /// The error of a failed future.
-    private(set) var error: (any Error)?
+    @exclusivity(unchecked) private(set) var error: (any Error)?
     /// The message of a cancelled future.
-    private(set) var cancelledMessage: String?
+    @exclusivity(unchecked) private(set) var cancelledMessage: String?
     /// Most futures have exactly one waiter: it is kept apart from the rest
     /// so it costs no array.
-    private var firstWaiter: Waiter?
-    private var moreWaiters: [Waiter] = []
-    private var nextToken: UInt32 = 0
+    @exclusivity(unchecked) private var firstWaiter: Waiter?
+    @exclusivity(unchecked) private var moreWaiters: [Waiter] = []
+    @exclusivity(unchecked) private var nextToken: UInt32 = 0
 
     nonisolated init(loop: EventLoop) {
         self.loop = loop

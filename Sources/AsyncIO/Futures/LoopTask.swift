@@ -57,16 +57,16 @@ public final class LoopTask<T: Sendable>: Future<T>, AwaitingTask {
     private let fileID: StaticString
     private let line: UInt
     /// Where the task sits in the loop's list of live tasks.
-    var liveIndex = -1
-    private(set) var swiftTask: UnsafeCurrentTask?
+    @exclusivity(unchecked) var liveIndex = -1
+    @exclusivity(unchecked) private(set) var swiftTask: UnsafeCurrentTask?
 
     /// The future the task is suspended on, cancelled by `cancel()`.
     /// Invariant: non-nil exactly while the task is suspended in an await.
-    private var waitingOn: (any AnyFuture)?
+    @exclusivity(unchecked) private var waitingOn: (any AnyFuture)?
     /// A cancel request that must be delivered at the next resumption.
-    private var mustCancel = false
-    private var cancelMessage: String?
-    private var cancelRequests = 0
+    @exclusivity(unchecked) private var mustCancel = false
+    @exclusivity(unchecked) private var cancelMessage: String?
+    @exclusivity(unchecked) private var cancelRequests = 0
 
     init(loop: EventLoop, name: String?, coroutine: String, fileID: StaticString, line: UInt,
          _ operation: @escaping @LoopActor () async throws -> T) {

@@ -4,7 +4,7 @@
 public class Handle: @LoopActor CustomStringConvertible {
     typealias Callback = @LoopActor () throws -> Void
 
-    private(set) var callback: Callback?
+    @exclusivity(unchecked) private(set) var callback: Callback?
     /// Names the callback in reprs and error reports.
     let label: String
     public private(set) var isCancelled = false
@@ -41,7 +41,7 @@ public final class TimerHandle: Handle {
     let sequence: UInt64
     private weak var loop: EventLoop?
     /// True while the handle sits in the loop's timer queue.
-    var isScheduled = true
+    @exclusivity(unchecked) var isScheduled = true
 
     init(when: Double, sequence: UInt64, loop: EventLoop, label: String, _ callback: @escaping Callback) {
         self.when = when
