@@ -3,7 +3,7 @@
 /// suspends the current task until then.
 @LoopActor
 public class Future<T: Sendable>: FutureCore {
-    @exclusivity(unchecked) private(set) var storedResult: T?
+    @usableFromInline @exclusivity(unchecked) var storedResult: T?
 
     /// Creates a pending future bound to `loop`.
     public nonisolated override init(loop: EventLoop) {
@@ -12,6 +12,7 @@ public class Future<T: Sendable>: FutureCore {
 
     /// The result; rethrows the future's error, throws `CancelledError` if
     /// cancelled and `InvalidStateError` if still pending.
+    @inlinable
     public func result() throws -> T {
         try checkSucceeded()
         return storedResult!
@@ -24,6 +25,7 @@ public class Future<T: Sendable>: FutureCore {
         succeed(value)
     }
 
+    @inlinable
     func succeed(_ value: T) {
         storedResult = value
         finish(.finished)
@@ -38,6 +40,7 @@ public class Future<T: Sendable>: FutureCore {
 
     /// Suspends the current task until the future is done, then returns its
     /// result or throws its error (asyncio's `await future`).
+    @inlinable
     public var value: T {
         get async throws {
             try await waitUntilDone()

@@ -4,6 +4,7 @@
 /// up type metadata at run time, and this is the hottest code of the loop.
 @LoopActor
 public class FutureCore: AnyFuture, @LoopActor CustomStringConvertible {
+    @usableFromInline
     enum Status: UInt8 { case pending, cancelled, finished, failed }
 
     /// Someone to tell when the future is done, in registration order.
@@ -42,6 +43,7 @@ public class FutureCore: AnyFuture, @LoopActor CustomStringConvertible {
     }
 
     /// Throws what `result()` throws for a future that did not succeed.
+    @usableFromInline
     func checkSucceeded() throws {
         switch status {
         case .pending: throw InvalidStateError("Result is not ready.")
@@ -80,6 +82,7 @@ public class FutureCore: AnyFuture, @LoopActor CustomStringConvertible {
         return true
     }
 
+    @usableFromInline
     func finish(_ final: Status) {
         status = final
         guard let first = firstWaiter else { return }

@@ -68,8 +68,8 @@ public final class LoopTask<T: Sendable>: Future<T>, AwaitingTask {
     @exclusivity(unchecked) private var cancelMessage: String?
     @exclusivity(unchecked) private var cancelRequests = 0
 
-    init(loop: EventLoop, name: String?, coroutine: String, fileID: StaticString, line: UInt,
-         _ operation: @escaping @LoopActor () async throws -> T) {
+    @usableFromInline
+    init(loop: EventLoop, name: String?, coroutine: String, fileID: StaticString, line: UInt) {
         precondition(ThreadLoop.current === loop,
                      "a task can only be created on its loop's thread (use loop.withIsolation before running)")
         loop.checkOpen()
@@ -81,7 +81,6 @@ public final class LoopTask<T: Sendable>: Future<T>, AwaitingTask {
         self.line = line
         super.init(loop: loop)
         loop.liveTasks.insert(self)
-        start(operation)
     }
 
     /// Schedules the first step. The Swift task keeps this object alive
@@ -89,14 +88,20 @@ public final class LoopTask<T: Sendable>: Future<T>, AwaitingTask {
     ///
     /// The step closure is the task's outermost frame and is kept small:
     /// every frame of a suspended task shares its first memory slab, and
-    /// overflowing it costs each task another kilobyte.
-    private func start(_ operation: @escaping @LoopActor () async throws -> T) {
+    /// overflowing it costs each task another kilobyte. It is inlinable so
+    /// that it, and the handling of the result, are specialized for `T` in
+    /// the caller's module: unspecialized generic code was a fifth of the
+    /// cost of a task.
+    @inlinable
+    func start(_ operation: @escaping @LoopActor () async throws -> T) {
         let step: @LoopActor () async -> Void = {
             guard self.begin() else { return }
             do {
-                self.end(.success(try await operation()))
+                let value = try await operation()
+                if !self.cancelInsteadOfResult() { self.succeed(value) }
+                self.retire()
             } catch {
-                self.end(.failure(error))
+                self.endFailing(error)
             }
         }
         Swift.Task(executorPreference: loop, operation: step)
@@ -104,7 +109,8 @@ public final class LoopTask<T: Sendable>: Future<T>, AwaitingTask {
 
     /// Bookkeeping before the first step; false if the task was cancelled
     /// before it could start, in which case its body never runs.
-    private func begin() -> Bool {
+    @usableFromInline
+    func begin() -> Bool {
         swiftTask = withUnsafeCurrentTask { $0 }
         loop.currentTask = self
         guard mustCancel else { return true }
@@ -114,24 +120,29 @@ public final class LoopTask<T: Sendable>: Future<T>, AwaitingTask {
         return false
     }
 
-    /// Records how the body ended and leaves the loop's books.
-    private func end(_ outcome: Result<T, any Error>) {
-        switch outcome {
-        case .success where mustCancel:
-            // Cancelled during its last step: asyncio reports it cancelled.
-            mustCancel = false
-            super.cancel(message: cancelMessage)
-        case .success(let value):
-            succeed(value)
-        case .failure(let error as CancelledError):
-            super.cancel(message: error.message)
-        case .failure(let error):
+    /// A task cancelled during its last step ends cancelled, as in asyncio,
+    /// even though its body returned.
+    @usableFromInline
+    func cancelInsteadOfResult() -> Bool {
+        guard mustCancel else { return false }
+        mustCancel = false
+        super.cancel(message: cancelMessage)
+        return true
+    }
+
+    @usableFromInline
+    func endFailing(_ error: any Error) {
+        if let cancelled = error as? CancelledError {
+            super.cancel(message: cancelled.message)
+        } else {
             fail(error)
         }
         retire()
     }
 
-    private func retire() {
+    /// Leaves the loop's books once the task is done.
+    @usableFromInline
+    func retire() {
         loop.liveTasks.remove(self)
         if !loop.tasksBySwiftTask.isEmpty, let swiftTask { loop.tasksBySwiftTask[swiftTask] = nil }
         swiftTask = nil
@@ -204,14 +215,16 @@ extension EventLoop {
     /// Wraps `operation` in a task that starts on a later iteration
     /// (asyncio's `create_task`). `coroutine` names the operation in reprs,
     /// as asyncio names the coroutine function.
-    @LoopActor
+    @LoopActor @inlinable
     public func createTask<T: Sendable>(
         name: String? = nil,
         coroutine: String? = nil,
         fileID: StaticString = #fileID, line: UInt = #line,
         _ operation: @escaping @LoopActor () async throws -> T
     ) -> LoopTask<T> {
-        LoopTask(loop: self, name: name, coroutine: coroutine ?? "closure", fileID: fileID, line: line, operation)
+        let task = LoopTask<T>(loop: self, name: name, coroutine: coroutine ?? "closure", fileID: fileID, line: line)
+        task.start(operation)
+        return task
     }
 
     /// The tasks of this loop that are not done yet (asyncio's `all_tasks`).
@@ -220,7 +233,7 @@ extension EventLoop {
 }
 
 /// Creates a task on the running loop (asyncio's `asyncio.create_task`).
-@LoopActor
+@LoopActor @inlinable
 public func createTask<T: Sendable>(
     name: String? = nil,
     coroutine: String? = nil,
