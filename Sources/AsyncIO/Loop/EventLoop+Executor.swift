@@ -3,7 +3,6 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
-import Synchronization
 
 extension EventLoop {
     /// Task-executor entry point: every job of a task that prefers this loop.
@@ -68,7 +67,7 @@ extension EventLoop {
     }
 
     /// The loops of this process, to route jobs that arrive from other threads.
-    struct Registry: ~Copyable {
+    struct Registry {
         private var running: [ObjectIdentifier: Unmanaged<EventLoop>] = [:]
         private var open: [ObjectIdentifier: Unmanaged<EventLoop>] = [:]
 
@@ -89,5 +88,5 @@ extension EventLoop {
         }
     }
 
-    static let registry = Mutex(Registry())
+    static let registry = Locked(Registry())
 }

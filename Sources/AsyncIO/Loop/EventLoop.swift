@@ -29,7 +29,7 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
     }
 
     /// Work handed over by other threads, drained once per iteration.
-    struct Inbox: ~Copyable {
+    struct Inbox {
         var items: [ReadyItem] = []
         /// A wake-up write is in flight; further senders need not write.
         var wakePending = false
@@ -47,7 +47,8 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
     /// Callbacks and task steps, first in first out.
     @exclusivity(unchecked) var ready = Deque<ReadyItem>(minimumCapacity: 1024)
     @exclusivity(unchecked) var timers = TimerQueue()
-    var selector = Selector()
+    /// Immutable, so other threads may use it to wake the loop.
+    let selector = Selector()
     @exclusivity(unchecked) var state = State.idle
     @exclusivity(unchecked) var stopping = false
     /// Iterations run since the last `epoll_wait`.
@@ -68,7 +69,7 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
     /// the current one after they resume.
     @exclusivity(unchecked) var tasksBySwiftTask: [UnsafeCurrentTask: any AwaitingTask] = [:]
 
-    let inbox = Mutex(Inbox())
+    let inbox = Locked(Inbox())
     /// How many items the inbox holds, readable without taking its lock.
     let inboxCount = Atomic<Int>(0)
     /// Set while a `wakeUp` item resumes its task, so the job the resumption

@@ -10,7 +10,7 @@ import CEpoll
 struct Selector: ~Copyable {
     let epollFD: Int32
     let wakeFD: Int32
-    private var events: UnsafeMutableBufferPointer<epoll_event>
+    private let events: UnsafeMutableBufferPointer<epoll_event>
 
     /// The token epoll returns for the wake-up eventfd.
     private static let wakeToken: UInt64 = .max
@@ -42,7 +42,7 @@ struct Selector: ~Copyable {
     /// Blocks until an fd is ready or `timeout` seconds pass (nil: forever).
     /// Calls `ready(token, events)` for every ready fd except the wake-up one;
     /// returns whether the wake-up fd fired.
-    mutating func wait(timeout: Double?, _ ready: (UInt64, UInt32) -> Void) -> Bool {
+    func wait(timeout: Double?, _ ready: (UInt64, UInt32) -> Void) -> Bool {
         let milliseconds: Int32
         if let timeout {
             // Round up, as asyncio does, so a timer is never woken for early.
