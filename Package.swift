@@ -13,11 +13,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
-        .target(name: "CEpoll"),
+        .target(name: "CLinux"),
         .target(
             name: "AsyncIO",
             dependencies: [
-                "CEpoll",
+                "CLinux",
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "HeapModule", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),

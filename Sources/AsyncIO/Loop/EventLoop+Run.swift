@@ -68,6 +68,7 @@ extension EventLoop {
         }
         state = .closed
         ready.removeAll()
+        watches.removeAll()
         inbox.withLock { $0.items.removeAll() }
         LoopActor.withLoop(self) { timers.removeAll() }
         EventLoop.registry.withLock { $0.closed(self) }
@@ -113,7 +114,9 @@ extension EventLoop {
                 timeout = nil
             }
             instruments?.forEach { $0.beforeIOWait(timeout: timeout) }
-            let woken = selector.wait(timeout: timeout) { _, _ in }
+            let woken = selector.wait(timeout: timeout) { token, events in
+                descriptorReady(Int32(truncatingIfNeeded: token), events: events)
+            }
             instruments?.forEach { $0.afterIOWait() }
             iterationsSincePoll = 0
             drainInbox(afterWakeUp: woken)

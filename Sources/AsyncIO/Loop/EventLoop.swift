@@ -49,6 +49,8 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
     @exclusivity(unchecked) var timers = TimerQueue()
     /// Immutable, so other threads may use it to wake the loop.
     let selector = Selector()
+    /// Descriptors watched for readiness, with their callbacks.
+    @exclusivity(unchecked) var watches: [Int32: FDWatch] = [:]
     @exclusivity(unchecked) var state = State.idle
     @exclusivity(unchecked) var stopping = false
     /// Iterations run since the last `epoll_wait`.

@@ -3,7 +3,7 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
-import CEpoll
+import CLinux
 
 /// The loop's view of epoll: one epoll instance plus an eventfd that other
 /// threads write to wake the loop from `epoll_wait`.
@@ -31,6 +31,19 @@ struct Selector: ~Copyable {
         events.deallocate()
         close(wakeFD)
         close(epollFD)
+    }
+
+    /// Changes the events epoll reports for `fd` from `old` to `new`
+    /// (`EPOLLIN`/`EPOLLOUT` bits; 0 means not watched).
+    func update(fd: Int32, from old: UInt32, to new: UInt32) throws(OSError) {
+        guard old != new else { return }
+        var event = epoll_event()
+        event.events = new
+        event.data.u64 = UInt64(UInt32(bitPattern: fd))
+        let operation = old == 0 ? EPOLL_CTL_ADD : (new == 0 ? EPOLL_CTL_DEL : EPOLL_CTL_MOD)
+        if epoll_ctl(epollFD, operation, fd, &event) != 0 {
+            throw OSError(errno: errno, operation: "epoll_ctl")
+        }
     }
 
     /// Wakes a loop blocked in `wait`; safe from any thread.

@@ -1,2 +1,2 @@
 // Header-only module; this file gives the target a translation unit.
-#include "CEpoll.h"
+#include "CLinux.h"

@@ -1,0 +1,16 @@
+// Linux interfaces Swift's Glibc module does not export: epoll, eventfd,
+// and accept4 (declared by glibc only under _GNU_SOURCE, which would make
+// this module's view of the C headers differ from Glibc's).
+#ifndef CLINUX_H
+#define CLINUX_H
+
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <netdb.h>
+
+extern int accept4(int fd, struct sockaddr *address, socklen_t *length, int flags);
+
+#endif
