@@ -49,6 +49,15 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
     @exclusivity(unchecked) var timers = TimerQueue()
     /// Immutable, so other threads may use it to wake the loop.
     let selector = Selector()
+    /// One buffer every socket transport reads into before handing the bytes
+    /// on; 256 KiB, asyncio's largest read.
+    var receiveBuffer: UnsafeMutableRawBufferPointer {
+        if let receiveBufferStorage { return receiveBufferStorage }
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 256 * 1024, alignment: 16)
+        receiveBufferStorage = buffer
+        return buffer
+    }
+    private var receiveBufferStorage: UnsafeMutableRawBufferPointer?
     /// Descriptors watched for readiness, with their callbacks.
     @exclusivity(unchecked) var watches: [Int32: FDWatch] = [:]
     @exclusivity(unchecked) var state = State.idle
@@ -85,6 +94,7 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
 
     deinit {
         EventLoop.registry.withLock { $0.forget(self) }
+        receiveBufferStorage?.deallocate()
     }
 
     /// The loop running on the calling thread, if any (asyncio's `get_running_loop`).

@@ -1,0 +1,104 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// A socket address: IPv4, IPv6 or a Unix-domain path.
+public struct SocketAddress: Sendable, CustomStringConvertible, Hashable {
+    var storage: sockaddr_storage
+    var length: socklen_t
+
+    init(storage: sockaddr_storage, length: socklen_t) {
+        self.storage = storage
+        self.length = length
+    }
+
+    init(_ address: UnsafePointer<sockaddr>, length: socklen_t) {
+        var storage = sockaddr_storage()
+        withUnsafeMutableBytes(of: &storage) { target in
+            target.copyMemory(from: UnsafeRawBufferPointer(start: address, count: Int(length)))
+        }
+        self.init(storage: storage, length: length)
+    }
+
+    /// A Unix-domain socket address for `path`.
+    public init(unixPath path: String) throws(OSError) {
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        let capacity = MemoryLayout.size(ofValue: address.sun_path)
+        guard bytes.count < capacity else { throw OSError(errno: ENAMETOOLONG, operation: "AF_UNIX path") }
+        withUnsafeMutableBytes(of: &address.sun_path) { target in
+            target.copyBytes(from: bytes)
+            target[bytes.count] = 0
+        }
+        var storage = sockaddr_storage()
+        withUnsafeMutableBytes(of: &storage) { target in
+            withUnsafeBytes(of: &address) { target.copyMemory(from: $0) }
+        }
+        self.init(storage: storage, length: socklen_t(MemoryLayout<sockaddr_un>.size))
+    }
+
+    public var family: Int32 { Int32(storage.ss_family) }
+
+    /// The numeric host (`127.0.0.1`, `::1`) or the Unix path.
+    public var host: String {
+        var copy = storage
+        if family == AF_UNIX {
+            return withUnsafeBytes(of: &copy) { raw in
+                let pathOffset = MemoryLayout<sockaddr_un>.offset(of: \.sun_path)!
+                let path = raw[pathOffset...].prefix { $0 != 0 }
+                return String(decoding: path, as: UTF8.self)
+            }
+        }
+        var text = [CChar](repeating: 0, count: Int(NI_MAXHOST))
+        let status = withUnsafePointer(to: &copy) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                getnameinfo($0, length, &text, socklen_t(text.count), nil, 0, NI_NUMERICHOST)
+            }
+        }
+        guard status == 0 else { return "?" }
+        return String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// The port, or 0 for a Unix-domain address.
+    public var port: Int {
+        var copy = storage
+        return withUnsafePointer(to: &copy) { pointer in
+            switch family {
+            case AF_INET:
+                pointer.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { Int(UInt16(bigEndian: $0.pointee.sin_port)) }
+            case AF_INET6:
+                pointer.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { Int(UInt16(bigEndian: $0.pointee.sin6_port)) }
+            default: 0
+            }
+        }
+    }
+
+    /// Python's form: `('127.0.0.1', 8888)`, `('::1', 8888, 0, 0)`, or the path.
+    public var description: String {
+        switch family {
+        case AF_INET: "(\(pythonRepr(host)), \(port))"
+        case AF_INET6: "(\(pythonRepr(host)), \(port), 0, 0)"
+        default: pythonRepr(host)
+        }
+    }
+
+    func withSockaddr<R>(_ body: (UnsafePointer<sockaddr>, socklen_t) -> R) -> R {
+        var copy = storage
+        return withUnsafePointer(to: &copy) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, length) }
+        }
+    }
+
+    public static func == (a: SocketAddress, b: SocketAddress) -> Bool {
+        a.family == b.family && a.host == b.host && a.port == b.port
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(family)
+        hasher.combine(host)
+        hasher.combine(port)
+    }
+}

@@ -1,0 +1,143 @@
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+@testable import AsyncIO
+
+/// Echoes everything back; closes its side when the peer does.
+@LoopActor
+final class EchoServerProtocol: StreamingProtocol {
+    var transport: (any Transport)?
+    let log: Log
+    init(log: Log) { self.log = log }
+    func connectionMade(_ transport: any Transport) {
+        self.transport = transport
+        log("server: connection made")
+    }
+    func dataReceived(_ data: [UInt8]) { transport?.write(data) }
+    func eofReceived() -> Bool {
+        log("server: eof")
+        return false
+    }
+    func connectionLost(_ error: (any Error)?) { log("server: lost \(error.map { "\($0)" } ?? "None")") }
+}
+
+/// Sends a message, half-closes, and collects what comes back.
+@LoopActor
+final class EchoClientProtocol: StreamingProtocol {
+    let messages: [[UInt8]]
+    var received: [UInt8] = []
+    let done: Future<[UInt8]>
+    let log: Log
+    init(messages: [[UInt8]], loop: EventLoop, log: Log) {
+        self.messages = messages
+        self.done = Future(loop: loop)
+        self.log = log
+    }
+    func connectionMade(_ transport: any Transport) {
+        log("client: connection made")
+        transport.writelines(messages)
+        if transport.canWriteEof() { transport.writeEof() }
+    }
+    func dataReceived(_ data: [UInt8]) { received += data }
+    func eofReceived() -> Bool {
+        log("client: eof")
+        return false
+    }
+    func connectionLost(_ error: (any Error)?) {
+        log("client: lost \(error.map { "\($0)" } ?? "None")")
+        try? done.setResult(received)
+    }
+}
+
+/// Open file descriptors of this process.
+func openDescriptorCount() -> Int {
+    guard let directory = opendir("/proc/self/fd") else { return -1 }
+    defer { closedir(directory) }
+    var count = 0
+    while readdir(directory) != nil { count += 1 }
+    return count
+}
+
+@Suite(.serialized) struct NetworkTests {
+    @Test func protocolEchoRoundTripWithHalfClose() throws {
+        let (echoed, log, peerIsLoopback) = try runLoop { loop -> ([UInt8], [String], Bool) in
+            let log = Log()
+            let server = try await loop.createServer({ EchoServerProtocol(log: log) }, host: "127.0.0.1", port: 0)
+            let port = try #require(server.sockets.first?.port)
+            let messages = [Array("This is the message. ".utf8), Array("It will be sent ".utf8), Array("in parts.".utf8)]
+            let (transport, client) = try await loop.createConnection(
+                { EchoClientProtocol(messages: messages, loop: loop, log: log) }, host: "127.0.0.1", port: port)
+            let peer = transport.getExtraInfo("peername") as? SocketAddress
+            let echoed = try await client.done.value
+            server.close()
+            try await server.waitClosed()
+            return (echoed, log.entries, peer?.host == "127.0.0.1" && peer?.port == port)
+        }
+        #expect(String(decoding: echoed, as: UTF8.self) == "This is the message. It will be sent in parts.")
+        #expect(peerIsLoopback)
+        #expect(log.contains("server: eof") && log.contains("client: eof"))
+        #expect(log.contains("server: lost None") && log.contains("client: lost None"))
+    }
+
+    @Test func localhostServerListensOnEveryAddressItResolvesTo() throws {
+        let families = try runLoop { loop -> Set<Int32> in
+            let log = Log()
+            let server = try await loop.createServer({ EchoServerProtocol(log: log) }, host: "localhost", port: 0)
+            defer { server.close() }
+            #expect(Set(server.sockets.map(\.port)).count == 1)  // one port for all addresses
+            return Set(server.sockets.map(\.family))
+        }
+        #expect(families.contains(AF_INET))
+    }
+
+    @Test func connectionRefusedIsAnOSError() throws {
+        let error = try runLoop { loop -> OSError? in
+            // Find a port nobody listens on: bind one, then close it.
+            let server = try await loop.createServer({ EchoServerProtocol(log: Log()) }, host: "127.0.0.1", port: 0)
+            let port = server.sockets[0].port
+            server.close()
+            do {
+                _ = try await loop.createConnection({ EchoClientProtocol(messages: [], loop: loop, log: Log()) },
+                                                    host: "127.0.0.1", port: port)
+                return nil
+            } catch let error as OSError {
+                return error
+            }
+        }
+        #expect(error?.errno == ECONNREFUSED)
+    }
+
+    @Test func hostThatDoesNotResolveIsAGAIError() throws {
+        let error = try runLoop { loop -> GAIError? in
+            do {
+                _ = try await loop.getaddrinfo("no-such-host.invalid", 80)
+                return nil
+            } catch let error as GAIError {
+                return error
+            }
+        }
+        #expect(error != nil)
+    }
+
+    @Test func closingAServerWithLiveConnectionsLeaksNoDescriptor() throws {
+        let (before, after) = try runLoop { loop -> (Int, Int) in
+            let before = openDescriptorCount()
+            let log = Log()
+            let server = try await loop.createServer({ EchoServerProtocol(log: log) }, host: "127.0.0.1", port: 0)
+            let port = server.sockets[0].port
+            var clients: [EchoClientProtocol] = []
+            for _ in 0..<10 {
+                let (_, client) = try await loop.createConnection(
+                    { EchoClientProtocol(messages: [[1, 2, 3]], loop: loop, log: log) }, host: "127.0.0.1", port: port)
+                clients.append(client)
+            }
+            server.close()
+            for client in clients { _ = try await client.done.value }
+            try await server.waitClosed()
+            try await sleep(0)  // let the last connectionLost callbacks close their sockets
+            return (before, openDescriptorCount())
+        }
+        #expect(after == before)
+    }
+}
