@@ -1,0 +1,82 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// Connects a transport to a `StreamReader`, and gives the `StreamWriter`
+/// its flow control (asyncio's `StreamReaderProtocol`).
+@LoopActor
+final class StreamReaderProtocol: StreamingProtocol {
+    let reader: StreamReader
+    private let loop: EventLoop
+    /// For servers: called with each new connection's reader and writer.
+    private let clientConnected: (@LoopActor (StreamReader, StreamWriter) async throws -> Void)?
+    private(set) var writer: StreamWriter?
+    private(set) var connectionLost = false
+    private var lostError: (any Error)?
+    private var writingPaused = false
+    private var drainWaiters: [Future<Void>] = []
+    let closed: Future<Void>
+
+    init(reader: StreamReader, loop: EventLoop,
+         clientConnected: (@LoopActor (StreamReader, StreamWriter) async throws -> Void)? = nil) {
+        self.reader = reader
+        self.loop = loop
+        self.clientConnected = clientConnected
+        self.closed = Future(loop: loop)
+    }
+
+    func connectionMade(_ transport: any Transport) {
+        reader.setTransport(transport)
+        guard let clientConnected else { return }
+        let writer = StreamWriter(transport: transport, protocol: self, reader: reader, loop: loop)
+        self.writer = writer
+        let reader = self.reader
+        let task = loop.createTask(coroutine: "client_connected_cb") { try await clientConnected(reader, writer) }
+        task.addDoneCallback { task in
+            // A failing handler closes its connection and is reported, as in asyncio.
+            guard !task.isCancelled, let error = try? task.exception() else { return }
+            task.loop.callExceptionHandler(ExceptionContext(
+                message: "Unhandled exception in client_connected_cb", error: error, future: task))
+            transport.close()
+        }
+    }
+
+    func dataReceived(_ data: [UInt8]) { reader.feedData(data) }
+
+    func eofReceived() -> Bool {
+        reader.feedEof()
+        return true  // keep the transport open so the writer can still send
+    }
+
+    func connectionLost(_ error: (any Error)?) {
+        if let error { reader.setException(error) } else { reader.feedEof() }
+        connectionLost = true
+        lostError = error
+        for waiter in drainWaiters where !waiter.isDone {
+            if let error { try? waiter.setException(error) } else { try? waiter.setResult(()) }
+        }
+        drainWaiters = []
+        if !closed.isDone {
+            if let error { try? closed.setException(error) } else { try? closed.setResult(()) }
+        }
+    }
+
+    func pauseWriting() { writingPaused = true }
+
+    func resumeWriting() {
+        writingPaused = false
+        for waiter in drainWaiters where !waiter.isDone { try? waiter.setResult(()) }
+        drainWaiters = []
+    }
+
+    /// Waits while the transport's buffer is over its high-water mark.
+    func drainHelper() async throws {
+        if connectionLost { throw OSError(errno: ECONNRESET, operation: "Connection lost") }
+        guard writingPaused else { return }
+        let waiter = Future<Void>(loop: loop)
+        drainWaiters.append(waiter)
+        try await waiter.value
+    }
+}

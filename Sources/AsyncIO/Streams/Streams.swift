@@ -1,0 +1,49 @@
+extension EventLoop {
+    /// Connects to `host`:`port` and returns a reader and a writer for the
+    /// connection (asyncio's `open_connection`).
+    @LoopActor
+    public func openConnection(host: String, port: Int, limit: Int = StreamReader.defaultLimit)
+        async throws -> (StreamReader, StreamWriter)
+    {
+        let reader = StreamReader(limit: limit, loop: self)
+        let (transport, protocolObject) = try await createConnection(
+            { StreamReaderProtocol(reader: reader, loop: self) }, host: host, port: port)
+        return (reader, StreamWriter(transport: transport, protocol: protocolObject, reader: reader, loop: self))
+    }
+
+    /// `openConnection` over a Unix-domain socket (asyncio's `open_unix_connection`).
+    @LoopActor
+    public func openUnixConnection(path: String, limit: Int = StreamReader.defaultLimit)
+        async throws -> (StreamReader, StreamWriter)
+    {
+        let reader = StreamReader(limit: limit, loop: self)
+        let (transport, protocolObject) = try await createUnixConnection(
+            { StreamReaderProtocol(reader: reader, loop: self) }, path: path)
+        return (reader, StreamWriter(transport: transport, protocol: protocolObject, reader: reader, loop: self))
+    }
+
+    /// Starts a server that runs `clientConnected` as a task for each
+    /// connection, with its reader and writer (asyncio's `start_server`).
+    @LoopActor
+    public func startServer(
+        _ clientConnected: @escaping @LoopActor (StreamReader, StreamWriter) async throws -> Void,
+        host: String?, port: Int, limit: Int = StreamReader.defaultLimit, backlog: Int = 100
+    ) async throws -> Server {
+        try await createServer({ [self] in
+            StreamReaderProtocol(reader: StreamReader(limit: limit, loop: self), loop: self,
+                                 clientConnected: clientConnected)
+        }, host: host, port: port, backlog: backlog)
+    }
+
+    /// `startServer` on a Unix-domain socket (asyncio's `start_unix_server`).
+    @LoopActor
+    public func startUnixServer(
+        _ clientConnected: @escaping @LoopActor (StreamReader, StreamWriter) async throws -> Void,
+        path: String, limit: Int = StreamReader.defaultLimit
+    ) throws -> Server {
+        try createUnixServer({ [self] in
+            StreamReaderProtocol(reader: StreamReader(limit: limit, loop: self), loop: self,
+                                 clientConnected: clientConnected)
+        }, path: path)
+    }
+}
