@@ -47,3 +47,22 @@ private func hex2(_ value: UInt32) -> String {
     let digits = Array("0123456789abcdef")
     return String([digits[Int(value >> 4) & 0xf], digits[Int(value) & 0xf]])
 }
+
+/// Python's `repr()` of bytes: `b'text'`, printable ASCII as is, the rest
+/// escaped (`\n`, `\x00`).
+public func pythonRepr(bytes: [UInt8]) -> String {
+    let quote: UInt8 = bytes.contains(UInt8(ascii: "'")) && !bytes.contains(UInt8(ascii: "\"")) ? UInt8(ascii: "\"") : UInt8(ascii: "'")
+    var out = "b" + String(UnicodeScalar(quote))
+    for byte in bytes {
+        switch byte {
+        case UInt8(ascii: "\\"): out += "\\\\"
+        case UInt8(ascii: "\n"): out += "\\n"
+        case UInt8(ascii: "\r"): out += "\\r"
+        case UInt8(ascii: "\t"): out += "\\t"
+        case quote: out += "\\" + String(UnicodeScalar(quote))
+        case 0x20..<0x7f: out.unicodeScalars.append(UnicodeScalar(byte))
+        default: out += "\\x" + hex2(UInt32(byte))
+        }
+    }
+    return out + String(UnicodeScalar(quote))
+}

@@ -70,7 +70,10 @@ extension EventLoop {
         ready.removeAll()
         watches.removeAll()
         inbox.withLock { $0.items.removeAll() }
-        LoopActor.withLoop(self) { timers.removeAll() }
+        LoopActor.withLoop(self) {
+            timers.removeAll()
+            for signal in signalHandlers.keys { removeSignalHandler(signal) }
+        }
         EventLoop.registry.withLock { $0.closed(self) }
     }
 

@@ -1,0 +1,230 @@
+import AsyncIO
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The echo server and client of the documentation's two I/O chapters.
+/// Every line is `name: message`, as the scripts' logging prints them.
+struct EchoDemo {
+    enum Style { case `protocol`, streams }
+    let style: Style
+
+    static let documentMessages: [[UInt8]] = [
+        Array("This is the message. ".utf8), Array("It will be sent ".utf8), Array("in parts.".utf8),
+    ]
+
+    /// Server and client in one process and one loop, on a free port.
+    func runBoth() throws {
+        let loop = EventLoop()
+        defer { try? loop.close() }
+        try loop.runUntilComplete {
+            let server = try await startServer(loop, host: "localhost", port: 0)
+            let port = server.sockets.first?.port ?? 0
+            log("main", "starting up on localhost port \(port)")
+            try await runClient(loop, host: "localhost", port: port, messages: Self.documentMessages)
+            log("main", "closing server")
+            server.close()
+            try await server.waitClosed()
+        }
+        log("main", "closing event loop")
+    }
+
+    /// Only the server, until SIGINT or SIGTERM.
+    func serve(host: String, port: Int) throws {
+        let loop = EventLoop()
+        defer { try? loop.close() }
+        let server = try describingFailures(host: host, port: port, action: "listen on") {
+            try loop.runUntilComplete { try await startServer(loop, host: host, port: port) }
+        }
+        let boundPort = loop.withIsolation { server.sockets.first?.port ?? port }
+        log("main", "starting up on \(host) port \(boundPort)")
+        try loop.withIsolation {
+            for signal in [SIGINT, SIGTERM] { try loop.addSignalHandler(signal) { loop.stop() } }
+        }
+        try loop.runForever()
+        log("main", "closing server")
+        try loop.runUntilComplete {
+            server.close()
+            try await server.waitClosed()
+        }
+        log("main", "closing event loop")
+    }
+
+    /// Only the client, against a server elsewhere.
+    func connect(to endpoint: Endpoint, messages: [[UInt8]]) throws {
+        let loop = EventLoop()
+        defer { try? loop.close() }
+        try describingFailures(host: endpoint.host, port: endpoint.port, action: "connect to") {
+            try loop.runUntilComplete {
+                try await runClient(loop, host: endpoint.host, port: endpoint.port, messages: messages)
+            }
+        }
+        if style == .protocol { log("main", "closing event loop") }
+    }
+
+    @LoopActor
+    private func startServer(_ loop: EventLoop, host: String, port: Int) async throws -> Server {
+        switch style {
+        case .protocol:
+            try await loop.createServer({ EchoServer() }, host: host, port: port)
+        case .streams:
+            try await loop.startServer(echo, host: host, port: port)
+        }
+    }
+
+    @LoopActor
+    private func runClient(_ loop: EventLoop, host: String, port: Int, messages: [[UInt8]]) async throws {
+        switch style {
+        case .protocol:
+            let done = Future<Bool>(loop: loop)
+            log("main", "waiting for client to complete")
+            _ = try await loop.createConnection({ EchoClient(messages: messages, done: done) }, host: host, port: port)
+            _ = try await done.value
+        case .streams:
+            try await echoClient(loop, host: host, port: port, messages: messages)
+        }
+    }
+
+    /// Turns the errors a user can cause into one readable line.
+    private func describingFailures<T>(host: String, port: Int, action: String, _ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let error as GAIError {
+            throw DemoFailure(message: "cannot resolve \(pythonRepr(host)): [Errno \(error.code)] \(error.message)")
+        } catch let error as OSError {
+            throw DemoFailure(message: "cannot \(action) \(host) port \(port): [Errno \(error.errno)] \(error.message)")
+        } catch let error as ConnectionErrors {
+            throw DemoFailure(message: "cannot \(action) \(host) port \(port): \(error)")
+        }
+    }
+}
+
+/// Prints one log line and flushes it at once, so a server's output is
+/// seen as it happens even when it goes to a pipe or a file.
+func log(_ name: String, _ message: String) {
+    print("\(name): \(message)")
+    fflush(nil)
+}
+
+/// The name a connection logs under, as the scripts build it from the peer.
+@LoopActor
+func peerName(_ prefix: String, _ peer: Any?) -> String {
+    guard let address = peer as? SocketAddress else { return "\(prefix)_unknown" }
+    return "\(prefix)_\(address.host)_\(address.port)"
+}
+
+// MARK: Protocol classes (asyncio_echo_server_protocol.py, asyncio_echo_client_protocol.py)
+
+@LoopActor
+final class EchoServer: StreamingProtocol {
+    private var transport: (any Transport)?
+    private var name = "EchoServer"
+
+    func connectionMade(_ transport: any Transport) {
+        self.transport = transport
+        name = peerName("EchoServer", transport.getExtraInfo("peername"))
+        log(name, "connection accepted")
+    }
+
+    func dataReceived(_ data: [UInt8]) {
+        log(name, "received \(pythonRepr(bytes: data))")
+        transport?.write(data)
+        log(name, "sent \(pythonRepr(bytes: data))")
+    }
+
+    func eofReceived() -> Bool {
+        log(name, "received EOF")
+        if let transport, transport.canWriteEof() { transport.writeEof() }
+        return false
+    }
+
+    func connectionLost(_ error: (any Error)?) {
+        if let error {
+            log(name, "ERROR: \(error)")
+        } else {
+            log(name, "closing")
+        }
+    }
+}
+
+@LoopActor
+final class EchoClient: StreamingProtocol {
+    private let messages: [[UInt8]]
+    private let done: Future<Bool>
+    private var transport: (any Transport)?
+
+    init(messages: [[UInt8]], done: Future<Bool>) {
+        self.messages = messages
+        self.done = done
+    }
+
+    func connectionMade(_ transport: any Transport) {
+        self.transport = transport
+        let peer = transport.getExtraInfo("peername") as? SocketAddress
+        log("EchoClient", "connecting to \(peer?.host ?? "?") port \(peer?.port ?? 0)")
+        for message in messages {
+            transport.write(message)
+            log("EchoClient", "sending \(pythonRepr(bytes: message))")
+        }
+        if transport.canWriteEof() { transport.writeEof() }
+    }
+
+    func dataReceived(_ data: [UInt8]) {
+        log("EchoClient", "received \(pythonRepr(bytes: data))")
+    }
+
+    func eofReceived() -> Bool {
+        log("EchoClient", "received EOF")
+        transport?.close()
+        if !done.isDone { try? done.setResult(true) }
+        return false
+    }
+
+    func connectionLost(_ error: (any Error)?) {
+        log("EchoClient", "server closed connection")
+        transport?.close()
+        if !done.isDone { try? done.setResult(true) }
+    }
+}
+
+// MARK: Streams (asyncio_echo_server_coroutine.py, asyncio_echo_client_coroutine.py)
+
+@LoopActor
+func echo(_ reader: StreamReader, _ writer: StreamWriter) async throws {
+    let name = peerName("echo", writer.getExtraInfo("peername"))
+    log(name, "connection accepted")
+    while true {
+        let data = try await reader.read(128)
+        if data.isEmpty {
+            log(name, "closing")
+            writer.close()
+            return
+        }
+        log(name, "received \(pythonRepr(bytes: data))")
+        writer.write(data)
+        try await writer.drain()
+        log(name, "sent \(pythonRepr(bytes: data))")
+    }
+}
+
+@LoopActor
+func echoClient(_ loop: EventLoop, host: String, port: Int, messages: [[UInt8]]) async throws {
+    log("echo_client", "connecting to \(host) port \(port)")
+    let (reader, writer) = try await loop.openConnection(host: host, port: port)
+    for message in messages {
+        writer.write(message)
+        log("echo_client", "sending \(pythonRepr(bytes: message))")
+    }
+    writer.writeEof()
+    try await writer.drain()
+    log("echo_client", "waiting for response")
+    while true {
+        let data = try await reader.read(128)
+        if data.isEmpty {
+            log("echo_client", "closing")
+            writer.close()
+            return
+        }
+        log("echo_client", "received \(pythonRepr(bytes: data))")
+    }
+}

@@ -1,0 +1,86 @@
+import ArgumentParser
+import AsyncIO
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct EchoServerCommand: TopicCommand {
+    static let topic = Topic(
+        name: "echo-server",
+        section: "Asynchronous I/O with Protocol Class Abstractions; Asynchronous I/O Using Coroutines and Streams",
+        abstract: "A TCP echo server and client, with protocol classes and with streams.",
+        examples: [
+            Example(name: "protocol", summary: "Echo server and client as Protocol classes over transports.",
+                    mirrors: "asyncio_echo_server_protocol.py, asyncio_echo_client_protocol.py: create_server, create_connection, Protocol",
+                    run: { try EchoDemo(style: .protocol).runBoth() }),
+            Example(name: "streams", summary: "The same echo server and client written with streams.",
+                    mirrors: "asyncio_echo_server_coroutine.py, asyncio_echo_client_coroutine.py: start_server, open_connection",
+                    run: { try EchoDemo(style: .streams).runBoth() }),
+        ]
+    )
+    static let configuration = makeConfiguration()
+
+    @Argument(help: "The example to run; all of them when omitted.") var example: String?
+    @Argument(help: "With --connect: the messages to send (default: the documentation's three).")
+    var messages: [String] = []
+    @Flag(help: "Run only the server, until SIGINT or SIGTERM.") var serve = false
+    @Option(help: "With --serve: the host to listen on.") var host = "localhost"
+    @Option(help: "With --serve: the port to listen on.") var port = 10000
+    @Option(help: "Run only the client, against HOST:PORT.") var connect: String?
+
+    func validate() throws {
+        if serve || connect != nil {
+            guard let example, Self.topic.example(named: example) != nil else {
+                throw ValidationError("--serve and --connect need an example: protocol or streams")
+            }
+            guard !(serve && connect != nil) else { throw ValidationError("use either --serve or --connect, not both") }
+        }
+        if let connect, Endpoint(connect) == nil {
+            throw ValidationError("--connect expects HOST:PORT, got '\(connect)'")
+        }
+        if !messages.isEmpty, connect == nil {
+            throw ValidationError("messages can only be given with --connect")
+        }
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
+    }
+
+    func run() throws {
+        guard serve || connect != nil, let example else {
+            try runTopic(Self.topic, example: example)
+            return
+        }
+        let demo = EchoDemo(style: example == "streams" ? .streams : .protocol)
+        do {
+            if serve {
+                try demo.serve(host: host, port: port)
+            } else if let connect, let endpoint = Endpoint(connect) {
+                let payload = messages.isEmpty ? EchoDemo.documentMessages : messages.map { Array($0.utf8) }
+                try demo.connect(to: endpoint, messages: payload)
+            }
+        } catch let failure as DemoFailure {
+            printError("asyncio-demo: \(failure.message)")
+            throw ExitCode.failure
+        }
+    }
+}
+
+/// HOST:PORT, with IPv6 hosts in brackets (`[::1]:10000`).
+struct Endpoint {
+    let host: String
+    let port: Int
+
+    init?(_ text: String) {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
+              (1...65535).contains(port) else { return nil }
+        var host = String(text[..<colon])
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        guard !host.isEmpty else { return nil }
+        self.host = host
+        self.port = port
+    }
+}
+
+/// A runtime failure the user can act on: one line, exit status 1.
+struct DemoFailure: Error {
+    let message: String
+}
