@@ -20,7 +20,7 @@ public final class Condition: Acquirable, @LoopActor CustomStringConvertible {
     public let lock: Lock
     /// Tasks waiting to be notified, oldest first; each removes its own
     /// waiter when it resumes.
-    private var waiters = Deque<Waiter>()
+    private(set) var waiters = Deque<Waiter>()
     private var binding = LoopBinding()
 
     /// A condition over `lock`, or over a new lock of its own.

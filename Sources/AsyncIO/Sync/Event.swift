@@ -11,7 +11,7 @@ public final class Event: @LoopActor CustomStringConvertible {
     public private(set) var isSet: Bool
     /// Tasks waiting for the flag, oldest first; each removes its own
     /// waiter when it resumes, woken or cancelled.
-    private var waiters = Deque<Waiter>()
+    private(set) var waiters = Deque<Waiter>()
     private var binding = LoopBinding()
 
     public nonisolated init() {

@@ -26,7 +26,7 @@ public final class Lock: Acquirable, @LoopActor CustomStringConvertible {
     /// waiter is done, so someone is already on the way to take the lock
     /// (or, if cancelled, to pass the turn on). `release()` and a waiter
     /// cancelled after its wake-up both restore it.
-    private var waiters = Deque<Waiter>()
+    private(set) var waiters = Deque<Waiter>()
     private var binding = LoopBinding()
 
     public nonisolated init() {}

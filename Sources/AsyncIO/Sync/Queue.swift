@@ -26,10 +26,10 @@ public class Queue<Element>: @LoopActor CustomStringConvertible {
     /// it out of its line (unlike the locks, whose waiters remove
     /// themselves), so a line holds only tasks that still need a wake-up,
     /// plus cancelled ones about to remove themselves.
-    private var getters = Deque<Waiter>()
-    private var putters = Deque<Waiter>()
+    private(set) var getters = Deque<Waiter>()
+    private(set) var putters = Deque<Waiter>()
     /// Items put and not yet marked done with `taskDone()`.
-    private var unfinishedTasks = 0
+    private(set) var unfinishedTasks = 0
     /// Set while `unfinishedTasks` is 0; `join()` waits for it.
     private let finished = Event(isSet: true)
     private var isShutDown = false

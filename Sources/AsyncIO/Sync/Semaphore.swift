@@ -15,7 +15,7 @@ public final class Semaphore: Acquirable, @LoopActor CustomStringConvertible {
     private(set) var value: Int
     /// Tasks waiting for a slot, oldest first; each removes its own waiter
     /// when it resumes.
-    private var waiters = Deque<Waiter>()
+    private(set) var waiters = Deque<Waiter>()
     private var binding = LoopBinding()
 
     /// A semaphore with `value` free slots (default 1); `value` must not be
