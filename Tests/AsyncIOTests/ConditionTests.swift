@@ -145,7 +145,7 @@ import Testing
     }
 
     /// A cancelled `wait()` takes the lock back before throwing, so the
-    /// caller's `withLock` releases a lock it really holds.
+    /// caller's `withLock` releases a lock it really holds (asyncio bpo-22970).
     @Test func cancelledWaitTakesTheLockBackBeforeThrowing() throws {
         let log = try runLoop { loop -> [String] in
             let log = Log()

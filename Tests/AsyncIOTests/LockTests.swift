@@ -149,7 +149,7 @@ func errorOf(_ body: () async throws -> Void) async -> String {
         #expect(description == "<Lock [unlocked]>")
     }
 
-    /// asyncio bpo-27585/gh-97545: a waiter woken by `release()` and
+    /// asyncio bpo-27585: a waiter woken by `release()` and
     /// cancelled before it could run must hand its turn to the next waiter,
     /// or the lock stays free while everyone waits.
     @Test func waiterCancelledAfterItsWakeUpPassesTheTurnOn() throws {
@@ -174,6 +174,35 @@ func errorOf(_ body: () async throws -> Void) async -> String {
         }
         #expect(log == ["first: CancelledError()", "second acquired"])
         #expect(locked)  // held by `second`, which never released it
+    }
+
+    /// asyncio bpo-32734: cancelling the first waiter and releasing in the
+    /// same step must let exactly one of the others in.
+    @Test func cancelThenReleaseInOneStepLetsExactlyOneWaiterIn() throws {
+        let (holders, order) = try runLoop { loop -> (Int, [Int]) in
+            let lock = Lock()
+            var holders = 0, mostHolders = 0
+            var order: [Int] = []
+            try await lock.acquire()
+            let tasks = (0..<3).map { i in
+                loop.createTask {
+                    try await lock.acquire()
+                    holders += 1
+                    mostHolders = max(mostHolders, holders)
+                    order.append(i)
+                    try await sleep(0)
+                    holders -= 1
+                    try lock.release()
+                }
+            }
+            try await sleep(0)
+            tasks[0].cancel()
+            try lock.release()
+            _ = try await gather(tasks, returnExceptions: true)
+            return (mostHolders, order)
+        }
+        #expect(holders == 1)
+        #expect(order == [1, 2])
     }
 
     @Test func freeLockWithOnlyCancelledWaitersCanBeTakenAtOnce() throws {
