@@ -94,7 +94,7 @@ public final class Semaphore: Acquirable, @LoopActor CustomStringConvertible {
 /// release too many, a common bug.
 @LoopActor
 public final class BoundedSemaphore: Acquirable, @LoopActor CustomStringConvertible {
-    private let semaphore: Semaphore
+    let semaphore: Semaphore
     /// The initial value, which `value` may never exceed.
     private let bound: Int
 
