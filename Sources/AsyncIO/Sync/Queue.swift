@@ -11,58 +11,104 @@ import HeapModule
 /// processed yet, so a producer can wait until every item has been handled.
 ///
 /// `PriorityQueue` and `LifoQueue` change only the order in which items
-/// come out. The class is not final for them alone, as asyncio's queues
-/// override three storage methods; it cannot be subclassed elsewhere.
+/// come out, as in asyncio, where they override the storage methods. The
+/// class is not final for them alone; it cannot be subclassed elsewhere.
 ///
 /// A queue can be created anywhere; it binds to the running loop the first
 /// time a task has to wait on it.
 @LoopActor
 public class Queue<Element>: @LoopActor CustomStringConvertible {
+    /// Which item `get` takes: the subclasses only change this.
+    @usableFromInline
+    enum Order: UInt8, Sendable { case fifo, lifo, priority }
+
+    // Performance: the put and get paths are inlinable, the state they
+    // touch is usable from inlinable code, and everything but the priority
+    // hooks is `final`, so that a caller in another module gets code
+    // specialized for its element type instead of a call through the class
+    // table into generic code, which spent most of its time looking up type
+    // metadata (1M items through a queue of 100: 2.2M -> 8.4M items/s).
+    // The state is `@exclusivity(unchecked)`: it is only touched on the loop
+    // thread and never through overlapping accesses (waking a waiter only
+    // queues it), and the dynamic checks were a fifth of a put.
+
     /// How many items the queue holds at most; 0 or less means no limit.
-    public nonisolated let maxsize: Int
-    /// The items, for `Queue` and `LifoQueue`.
-    private var items = Deque<Element>()
+    public nonisolated final let maxsize: Int
+    @usableFromInline nonisolated final let order: Order
+    /// The items of a FIFO or LIFO queue; `PriorityQueue` keeps its own.
+    @usableFromInline @exclusivity(unchecked) final var items = Deque<Element>()
     /// Tasks waiting in `get` and in `put`, oldest first. Waking one takes
     /// it out of its line (unlike the locks, whose waiters remove
     /// themselves), so a line holds only tasks that still need a wake-up,
     /// plus cancelled ones about to remove themselves.
-    private(set) var getters = Deque<Waiter>()
-    private(set) var putters = Deque<Waiter>()
+    @usableFromInline @exclusivity(unchecked) final var getters = Deque<Waiter>()
+    @usableFromInline @exclusivity(unchecked) final var putters = Deque<Waiter>()
     /// Items put and not yet marked done with `taskDone()`.
-    private(set) var unfinishedTasks = 0
+    @usableFromInline @exclusivity(unchecked) final var unfinishedTasks = 0
     /// Set while `unfinishedTasks` is 0; `join()` waits for it.
-    private let finished = Event(isSet: true)
-    private var isShutDown = false
+    @usableFromInline final let finished = Event(isSet: true)
+    @usableFromInline @exclusivity(unchecked) final var isShutDown = false
     private var binding = LoopBinding()
 
     /// A queue holding at most `maxsize` items; 0 (the default) or less
     /// means no limit.
-    public nonisolated init(maxsize: Int = 0) {
-        self.maxsize = maxsize
+    public nonisolated convenience init(maxsize: Int = 0) {
+        self.init(maxsize: maxsize, order: .fifo)
     }
 
-    // MARK: Storage, overridden by PriorityQueue and LifoQueue
+    @usableFromInline
+    nonisolated init(maxsize: Int, order: Order) {
+        self.maxsize = maxsize
+        self.order = order
+    }
+
+    // MARK: Storage
 
     /// Number of items in the queue (asyncio's `qsize()`).
-    public var qsize: Int { items.count }
+    @inlinable
+    public final var qsize: Int { order == .priority ? priorityCount : items.count }
 
-    func putItem(_ item: Element) { items.append(item) }
+    @inlinable
+    final func store(_ item: Element) {
+        if order == .priority { priorityStore(item) } else { items.append(item) }
+    }
 
-    func takeItem() -> Element { items.removeFirst() }
+    @inlinable
+    final func take() -> Element {
+        switch order {
+        case .fifo: items.removeFirst()
+        case .lifo: items.removeLast()
+        case .priority: priorityTake()
+        }
+    }
+
+    // What `PriorityQueue` overrides; a heap needs `Element: Comparable`,
+    // which only the subclass knows.
+    @usableFromInline var priorityCount: Int { 0 }
+    @usableFromInline func priorityStore(_ item: Element) { preconditionFailure("not a priority queue") }
+    @usableFromInline func priorityTake() -> Element { preconditionFailure("not a priority queue") }
 
     /// The items in storage order, for the description.
     var storedItems: [Element] { Array(items) }
 
-    var typeName: String { "Queue" }
+    final var typeName: String {
+        switch order {
+        case .fifo: "Queue"
+        case .lifo: "LifoQueue"
+        case .priority: "PriorityQueue"
+        }
+    }
 
     // MARK: State
 
     /// Whether the queue holds no items (asyncio's `empty()`).
-    public var isEmpty: Bool { qsize == 0 }
+    @inlinable
+    public final var isEmpty: Bool { qsize == 0 }
 
     /// Whether the queue holds `maxsize` items; never true without a limit
     /// (asyncio's `full()`).
-    public var isFull: Bool { maxsize > 0 && qsize >= maxsize }
+    @inlinable
+    public final var isFull: Bool { maxsize > 0 && qsize >= maxsize }
 
     // MARK: Putting
 
@@ -70,35 +116,41 @@ public class Queue<Element>: @LoopActor CustomStringConvertible {
     /// queue is full. Throws `QueueShutDown` if the queue is shut down, and
     /// `CancelledError` if the task is cancelled while waiting (the item is
     /// then not put).
-    public func put(_ item: Element) async throws {
-        while isFull {
-            if isShutDown { throw QueueShutDown() }
-            let putter = try binding.makeWaiter(for: description)
-            putters.append(putter)
-            do {
-                try await putter.value
-            } catch {
-                putter.cancel()
-                putters.remove(putter)
-                // Woken by a get and then cancelled before running: the
-                // free slot is someone else's turn, or it would go unused
-                // while they wait.
-                if !isFull, !putter.isCancelled { wakeUpNext(&putters) }
-                throw error
-            }
-        }
+    @inlinable
+    public final func put(_ item: Element) async throws {
+        while isFull { try await waitForRoom() }
         try putNowait(item)
+    }
+
+    /// Suspends until a `get` (or `shutdown`) wakes this task.
+    @usableFromInline
+    final func waitForRoom() async throws {
+        if isShutDown { throw QueueShutDown() }
+        let putter = try binding.makeWaiter(for: description)
+        putters.append(putter)
+        do {
+            try await putter.value
+        } catch {
+            putter.cancel()
+            putters.remove(putter)
+            // Woken by a get and then cancelled before running: the free
+            // slot is someone else's turn, or it would go unused while they
+            // wait.
+            if !isFull, !putter.isCancelled { wakeUpNext(&putters) }
+            throw error
+        }
     }
 
     /// Puts `item` without waiting; throws `QueueFull` if there is no room
     /// and `QueueShutDown` if the queue is shut down.
-    public func putNowait(_ item: Element) throws {
+    @inlinable
+    public final func putNowait(_ item: Element) throws {
         if isShutDown { throw QueueShutDown() }
         if isFull { throw QueueFull() }
-        putItem(item)
+        store(item)
         unfinishedTasks += 1
-        finished.clear()
-        wakeUpNext(&getters)
+        if unfinishedTasks == 1 { finished.clear() }
+        if !getters.isEmpty { wakeUpNext(&getters) }
     }
 
     // MARK: Getting
@@ -107,37 +159,44 @@ public class Queue<Element>: @LoopActor CustomStringConvertible {
     /// is empty. Throws `QueueShutDown` once the queue is shut down and
     /// empty, and `CancelledError` if the task is cancelled while waiting
     /// (no item is then taken).
-    public func get() async throws -> Element {
-        while isEmpty {
-            if isShutDown { throw QueueShutDown() }
-            let getter = try binding.makeWaiter(for: description)
-            getters.append(getter)
-            do {
-                try await getter.value
-            } catch {
-                getter.cancel()
-                getters.remove(getter)
-                // Woken by a put and then cancelled before running: the item
-                // is for the next getter, or it would sit there while they wait.
-                if !isEmpty, !getter.isCancelled { wakeUpNext(&getters) }
-                throw error
-            }
-        }
+    @inlinable
+    public final func get() async throws -> Element {
+        while isEmpty { try await waitForItem() }
         return try getNowait()
+    }
+
+    /// Suspends until a `put` (or `shutdown`) wakes this task.
+    @usableFromInline
+    final func waitForItem() async throws {
+        if isShutDown { throw QueueShutDown() }
+        let getter = try binding.makeWaiter(for: description)
+        getters.append(getter)
+        do {
+            try await getter.value
+        } catch {
+            getter.cancel()
+            getters.remove(getter)
+            // Woken by a put and then cancelled before running: the item is
+            // for the next getter, or it would sit there while they wait.
+            if !isEmpty, !getter.isCancelled { wakeUpNext(&getters) }
+            throw error
+        }
     }
 
     /// Removes and returns the next item without waiting; throws
     /// `QueueEmpty` if there is none, `QueueShutDown` if the queue is also
     /// shut down.
-    public func getNowait() throws -> Element {
+    @inlinable
+    public final func getNowait() throws -> Element {
         if isEmpty { throw isShutDown ? QueueShutDown() as any Error : QueueEmpty() }
-        let item = takeItem()
-        wakeUpNext(&putters)
+        let item = take()
+        if !putters.isEmpty { wakeUpNext(&putters) }
         return item
     }
 
     /// Takes the first waiter of `line` that is not done out of it and wakes it.
-    private func wakeUpNext(_ line: inout Deque<Waiter>) {
+    @usableFromInline
+    final func wakeUpNext(_ line: inout Deque<Waiter>) {
         while let waiter = line.popFirst() {
             if !waiter.isDone {
                 waiter.succeed(())
@@ -152,14 +211,15 @@ public class Queue<Element>: @LoopActor CustomStringConvertible {
     /// `task_done()`); once every item put has been, `join()` returns.
     /// Throws `SynchronizationError.taskDoneTooManyTimes` if called more
     /// often than items were put.
-    public func taskDone() throws {
+    @inlinable
+    public final func taskDone() throws {
         guard unfinishedTasks > 0 else { throw SynchronizationError.taskDoneTooManyTimes }
         unfinishedTasks -= 1
         if unfinishedTasks == 0 { finished.set() }
     }
 
     /// Suspends until every item put has been marked done with `taskDone()`.
-    public func join() async throws {
+    public final func join() async throws {
         if unfinishedTasks > 0 { try await finished.wait() }
     }
 
@@ -171,11 +231,11 @@ public class Queue<Element>: @LoopActor CustomStringConvertible {
     ///
     /// With `immediate`, the items left are dropped and counted as done,
     /// which may let `join()` return, and `get` throws at once.
-    public func shutdown(immediate: Bool = false) {
+    public final func shutdown(immediate: Bool = false) {
         isShutDown = true
         if immediate {
             while !isEmpty {
-                _ = takeItem()
+                _ = take()
                 if unfinishedTasks > 0 { unfinishedTasks -= 1 }
             }
             if unfinishedTasks == 0 { finished.set() }
@@ -190,7 +250,7 @@ public class Queue<Element>: @LoopActor CustomStringConvertible {
     // MARK: Description
 
     /// asyncio's `str()`: `<Queue maxsize=2 _queue=[1, 2] _getters[1] tasks=2>`.
-    public var description: String {
+    public final var description: String {
         var text = "<\(typeName) maxsize=\(maxsize)"
         let stored = storedItems
         if !stored.isEmpty { text += " _queue=\(pythonRepr(any: stored))" }
@@ -209,22 +269,21 @@ public class Queue<Element>: @LoopActor CustomStringConvertible {
 public final class PriorityQueue<Element: Comparable>: Queue<Element> {
     private var heap = Heap<Element>()
 
-    public override var qsize: Int { heap.count }
-    override func putItem(_ item: Element) { heap.insert(item) }
-    override func takeItem() -> Element { heap.removeMin() }
+    public nonisolated init(maxsize: Int = 0) {
+        super.init(maxsize: maxsize, order: .priority)
+    }
+
+    override var priorityCount: Int { heap.count }
+    override func priorityStore(_ item: Element) { heap.insert(item) }
+    override func priorityTake() -> Element { heap.removeMin() }
     override var storedItems: [Element] { Array(heap.unordered) }
-    override var typeName: String { "PriorityQueue" }
 }
 
 /// A queue that hands out the most recently put item first (asyncio's
 /// `LifoQueue`).
 @LoopActor
 public final class LifoQueue<Element>: Queue<Element> {
-    private var stack: [Element] = []
-
-    public override var qsize: Int { stack.count }
-    override func putItem(_ item: Element) { stack.append(item) }
-    override func takeItem() -> Element { stack.removeLast() }
-    override var storedItems: [Element] { stack }
-    override var typeName: String { "LifoQueue" }
+    public nonisolated init(maxsize: Int = 0) {
+        super.init(maxsize: maxsize, order: .lifo)
+    }
 }

@@ -4,6 +4,7 @@ import DequeModule
 /// wakes it by completing the future. Because it is an ordinary future,
 /// cancelling the waiting task cancels it, and the await throws
 /// `CancelledError` at once, as in asyncio.
+@usableFromInline
 typealias Waiter = Future<Void>
 
 /// The loop a primitive belongs to. As asyncio's `_LoopBoundMixin`, a
