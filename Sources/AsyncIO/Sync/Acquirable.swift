@@ -16,6 +16,7 @@ extension Acquirable {
     /// The primitive is released however `body` ends: by returning, by
     /// throwing, or by being cancelled. If the body throws and the release
     /// fails too (the body already released it), the body's error is thrown.
+    @inlinable
     public func withLock<T>(_ body: () async throws -> T) async throws -> T {
         try await acquire()
         let value: T
