@@ -4,8 +4,9 @@ import Testing
 
 /// Randomized tests of the synchronization primitives: for each seed, a
 /// handful of tasks use one primitive with random numbers of `sleep(0)`
-/// yields between their steps, while the main task cancels random ones at
-/// random moments. Everything runs on loop iterations, not time, so a seed
+/// yields between their steps, and random tasks are cancelled at random
+/// moments, by the main task and by the tasks themselves right after they
+/// wake someone. Everything runs on loop iterations, not time, so a seed
 /// always replays the same way.
 ///
 /// Checked: mutual exclusion and slot counts at every step, first-come

@@ -38,9 +38,4 @@ extension Deque where Element == Waiter {
             remove(at: index)
         }
     }
-
-    /// Whether a waiter is still to be woken: one not yet done (woken or
-    /// cancelled) is.
-    @LoopActor
-    var hasPendingWaiter: Bool { contains { !$0.isDone } }
 }
