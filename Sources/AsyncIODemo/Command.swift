@@ -35,7 +35,7 @@ struct AsyncIODemo: ParsableCommand {
     static func unknownName(in arguments: [String]) -> String? {
         guard let name = arguments.first, !name.hasPrefix("-"), name != "help", name != "list" else { return nil }
         guard let topic = topic(named: name) else {
-            let hint = nearest(to: name, in: allTopics.map(\.name) + ["list"]).map { "; did you mean '\($0)'?" } ?? ""
+            let hint = nearest(to: name, in: allTopics.flatMap { [$0.name] + $0.aliases } + ["list"]).map { "; did you mean '\($0)'?" } ?? ""
             return "unknown topic '\(name)'\(hint) (see `asyncio-demo list`)"
         }
         if arguments.count > 1, !arguments[1].hasPrefix("-"), topic.example(named: arguments[1]) == nil {

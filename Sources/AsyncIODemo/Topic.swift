@@ -26,7 +26,7 @@ struct Example: Sendable {
 /// Every topic's command, in the documentation's order.
 let topicCommands: [any TopicCommand.Type] = [
     CoroutinesCommand.self, SchedulingCommand.self, FuturesCommand.self,
-    TasksCommand.self, ControlCommand.self, EchoServerCommand.self,
+    TasksCommand.self, ControlCommand.self, LocksCommand.self, EchoServerCommand.self,
 ]
 
 let allTopics = topicCommands.map { $0.topic }

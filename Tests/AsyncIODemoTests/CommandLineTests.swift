@@ -32,6 +32,7 @@ import Testing
             "futures — Producing Results Asynchronously",
             "tasks — Executing Tasks Concurrently",
             "control — Control Structures for Tasks",
+            "locks — Synchronization Primitives",
             "echo-server — Asynchronous I/O with Protocol Class Abstractions; Asynchronous I/O Using Coroutines and Streams",
         ])
         #expect(run.stdout.contains("  cancel-while-waiting  Cancelling a sleeping task interrupts its await.\n"))

@@ -31,8 +31,8 @@ import Testing
     struct CatalogueExample: Decodable { let name: String }
 
     @Test func everyTopicHasExamples() {
-        #expect(Set(Self.cases.map(\.topic)) == ["coroutines", "scheduling", "futures", "tasks", "control", "echo-server"])
-        #expect(Self.cases.count == 23)
+        #expect(Set(Self.cases.map(\.topic)) == ["coroutines", "scheduling", "futures", "tasks", "control", "locks", "echo-server"])
+        #expect(Self.cases.count == 28)
     }
 
     @Test(arguments: cases)
@@ -53,7 +53,7 @@ import Testing
     }
 
     /// Running a whole topic runs its examples in order under heading lines.
-    @Test(arguments: ["coroutines", "futures", "tasks", "echo-server"])
+    @Test(arguments: ["coroutines", "futures", "tasks", "locks", "echo-server"])
     func topicRunsEveryExample(_ topic: String) throws {
         let run = try Demo.run([topic])
         #expect(run.status == 0)
@@ -61,6 +61,15 @@ import Testing
             "$ asyncio-demo \(topic) \(golden.example)\n" + (try String(contentsOf: golden.file, encoding: .utf8))
         }.joined(separator: "\n")
         #expect(normalise(run.stdout) == expected)
+    }
+
+    /// The synchronization chapter answers to its title as well.
+    @Test func aliasRunsTheSameTopic() throws {
+        let byAlias = try Demo.run(["synchronization", "lock"])
+        let byName = try Demo.run(["locks", "lock"])
+        #expect(byAlias.status == 0)
+        #expect(byAlias.stderr == "")
+        #expect(byAlias.stdout == byName.stdout)
     }
 
     /// Timers never fire early: each `call-at` callback runs at or after its

@@ -46,6 +46,28 @@ timers     Timer-heap precision and ordering. random.seed(42); inside a running
            uvloop runs those after overdue timers, so they can count as
            order violations there; always 0 for asyncio).
 
+queue      Queue hand-off. Inside a coroutine: q = asyncio.Queue(maxsize=100);
+           a producer task does `await q.put(i)` for i in range(1,000,000),
+           then `await q.join()`; a consumer task does `await q.get()` and
+           `q.task_done()` 1,000,000 times. t0 just before creating the two
+           tasks; `await asyncio.gather(producer, consumer)`; t1.
+           value = N / (t1 - t0), unit "items/s".
+
+lock       Lock hand-over between contending tasks. lock = asyncio.Lock();
+           100 tasks each run `async with lock: counter += 1; await
+           asyncio.sleep(0)` 10,000 times (1,000,000 acquisitions in all; the
+           sleep(0) inside makes the others queue up, so each release hands
+           the lock to the next task in line). t0 just before creating the
+           tasks; gather them; t1. value = N / (t1 - t0), unit
+           "acquisitions/s".
+
+event      Waking many waiters. event = asyncio.Event(); 100,000 tasks each
+           `await event.wait()`, then count themselves; the last one sets a
+           future. After the tasks are created, `await asyncio.sleep(0)` lets
+           every one of them reach wait(). t0; event.set(); await the future;
+           t1. value = N / (t1 - t0), unit "wake-ups/s" (the time from set()
+           until every waiter has returned from wait() and finished).
+
 The `startup` workload (process start-up time) is not a loop workload; it is
 measured by scripts/bench/compare directly.
 """
@@ -58,7 +80,7 @@ import resource
 import sys
 import time
 
-WORKLOADS = ("call_soon", "task", "sleepers", "timers")
+WORKLOADS = ("call_soon", "task", "sleepers", "timers", "queue", "lock", "event")
 IMPLS = ("asyncio", "uvloop")
 
 DEFAULT_N = {
@@ -66,7 +88,12 @@ DEFAULT_N = {
     "task": 200_000,
     "sleepers": 100_000,
     "timers": 200_000,
+    "queue": 1_000_000,
+    "lock": 1_000_000,
+    "event": 100_000,
 }
+
+LOCK_TASKS = 100
 
 
 # --------------------------------------------------------------------------
@@ -233,11 +260,77 @@ async def bench_timers(n):
     }
 
 
+async def bench_queue(n):
+    loop = asyncio.get_running_loop()
+    q = asyncio.Queue(maxsize=100)
+
+    async def producer():
+        for i in range(n):
+            await q.put(i)
+        await q.join()
+
+    async def consumer():
+        for _ in range(n):
+            await q.get()
+            q.task_done()
+
+    t0 = time.perf_counter()
+    await asyncio.gather(loop.create_task(producer()), loop.create_task(consumer()))
+    t1 = time.perf_counter()
+    return {"value": n / (t1 - t0), "unit": "items/s", "n": n}
+
+
+async def bench_lock(n):
+    loop = asyncio.get_running_loop()
+    lock = asyncio.Lock()
+    counter = 0
+
+    async def worker(rounds):
+        nonlocal counter
+        for _ in range(rounds):
+            async with lock:
+                counter += 1
+                await asyncio.sleep(0)
+
+    t0 = time.perf_counter()
+    tasks = [loop.create_task(worker(n // LOCK_TASKS)) for _ in range(LOCK_TASKS)]
+    await asyncio.gather(*tasks)
+    t1 = time.perf_counter()
+    assert counter == n, "lost acquisitions"
+    return {"value": n / (t1 - t0), "unit": "acquisitions/s", "n": n}
+
+
+async def bench_event(n):
+    loop = asyncio.get_running_loop()
+    event = asyncio.Event()
+    done = loop.create_future()
+    woken = 0
+
+    async def waiter():
+        nonlocal woken
+        await event.wait()
+        woken += 1
+        if woken == n:
+            done.set_result(None)
+
+    tasks = [loop.create_task(waiter()) for _ in range(n)]
+    await asyncio.sleep(0)  # every waiter runs up to its wait()
+    t0 = time.perf_counter()
+    event.set()
+    await done
+    t1 = time.perf_counter()
+    await asyncio.gather(*tasks)
+    return {"value": n / (t1 - t0), "unit": "wake-ups/s", "n": n}
+
+
 BENCHES = {
     "call_soon": bench_call_soon,
     "task": bench_task,
     "sleepers": bench_sleepers,
     "timers": bench_timers,
+    "queue": bench_queue,
+    "lock": bench_lock,
+    "event": bench_event,
 }
 
 

@@ -20,4 +20,13 @@ let benchmarks: @Sendable () -> Void = {
     Benchmark("200k timers") { benchmark in
         for _ in benchmark.scaledIterations { blackHole(try Workloads.timers()) }
     }
+    Benchmark("Queue 1M items, 1 producer, 1 consumer") { benchmark in
+        for _ in benchmark.scaledIterations { blackHole(try Workloads.queue()) }
+    }
+    Benchmark("Lock 1M acquisitions, 100 tasks") { benchmark in
+        for _ in benchmark.scaledIterations { blackHole(try Workloads.lock()) }
+    }
+    Benchmark("Event waking 100k waiters") { benchmark in
+        for _ in benchmark.scaledIterations { blackHole(try Workloads.event()) }
+    }
 }

@@ -13,7 +13,7 @@ func emit(_ bench: String, _ value: Double, _ unit: String, _ extra: [String: St
 
 let arguments = CommandLine.arguments.dropFirst()
 guard let workload = arguments.first else {
-    print("usage: asyncio-bench call_soon|task|sleepers|timers")
+    print("usage: asyncio-bench call_soon|task|sleepers|timers|queue|lock|event")
     exit(64)
 }
 
@@ -29,7 +29,13 @@ case "timers":
     let result = try Workloads.timers()
     emit("timers", result.latenessMs, "ms",
          ["fired": "\(result.fired)", "order_violations": "\(result.orderViolations)"])
+case "queue":
+    emit("queue", try Workloads.queue(), "items/s")
+case "lock":
+    emit("lock", try Workloads.lock(), "acquisitions/s")
+case "event":
+    emit("event", try Workloads.event(), "wake-ups/s")
 default:
-    print("unknown workload \(workload): expected call_soon, task, sleepers or timers")
+    print("unknown workload \(workload): expected call_soon, task, sleepers, timers, queue, lock or event")
     exit(64)
 }

@@ -99,9 +99,9 @@ public class FutureCore: AnyFuture, @LoopActor CustomStringConvertible {
         case .callback(_, let callback):
             loop.callSoon(label: callbackLabel) { callback(self) }
         case .task(let continuation):
-            // Resuming puts the task's next step at the back of the ready
-            // queue, exactly where asyncio schedules the task's wake-up.
-            continuation.resume()
+            // The task's next step goes to the back of the ready queue,
+            // exactly where asyncio schedules the task's wake-up.
+            loop.ready.append(.wakeUp(continuation))
         }
     }
 
