@@ -8,6 +8,8 @@ import Glibc
 struct EchoDemo {
     enum Style { case `protocol`, streams }
     let style: Style
+    /// Leaves out the server's per-connection lines (for load tests).
+    var quiet = false
 
     static let documentMessages: [[UInt8]] = [
         Array("This is the message. ".utf8), Array("It will be sent ".utf8), Array("in parts.".utf8),
@@ -20,13 +22,13 @@ struct EchoDemo {
         try loop.runUntilComplete {
             let server = try await startServer(loop, host: "localhost", port: 0)
             let port = server.sockets.first?.port ?? 0
-            log("main", "starting up on localhost port \(port)")
+            logLine("main", "starting up on localhost port \(port)")
             try await runClient(loop, host: "localhost", port: port, messages: Self.documentMessages)
-            log("main", "closing server")
+            logLine("main", "closing server")
             server.close()
             try await server.waitClosed()
         }
-        log("main", "closing event loop")
+        logLine("main", "closing event loop")
     }
 
     /// Only the server, until SIGINT or SIGTERM.
@@ -37,17 +39,17 @@ struct EchoDemo {
             try loop.runUntilComplete { try await startServer(loop, host: host, port: port) }
         }
         let boundPort = loop.withIsolation { server.sockets.first?.port ?? port }
-        log("main", "starting up on \(host) port \(boundPort)")
+        logLine("main", "starting up on \(host) port \(boundPort)")
         try loop.withIsolation {
             for signal in [SIGINT, SIGTERM] { try loop.addSignalHandler(signal) { loop.stop() } }
         }
         try loop.runForever()
-        log("main", "closing server")
+        logLine("main", "closing server")
         try loop.runUntilComplete {
             server.close()
             try await server.waitClosed()
         }
-        log("main", "closing event loop")
+        logLine("main", "closing event loop")
     }
 
     /// Only the client, against a server elsewhere.
@@ -59,16 +61,16 @@ struct EchoDemo {
                 try await runClient(loop, host: endpoint.host, port: endpoint.port, messages: messages)
             }
         }
-        if style == .protocol { log("main", "closing event loop") }
+        if style == .protocol { logLine("main", "closing event loop") }
     }
 
     @LoopActor
     private func startServer(_ loop: EventLoop, host: String, port: Int) async throws -> Server {
         switch style {
         case .protocol:
-            try await loop.createServer({ EchoServer() }, host: host, port: port)
+            try await loop.createServer({ [quiet] in EchoServer(quiet: quiet) }, host: host, port: port)
         case .streams:
-            try await loop.startServer(echo, host: host, port: port)
+            try await loop.startServer({ [quiet] in try await echo($0, $1, quiet: quiet) }, host: host, port: port)
         }
     }
 
@@ -77,7 +79,7 @@ struct EchoDemo {
         switch style {
         case .protocol:
             let done = Future<Bool>(loop: loop)
-            log("main", "waiting for client to complete")
+            logLine("main", "waiting for client to complete")
             _ = try await loop.createConnection({ EchoClient(messages: messages, done: done) }, host: host, port: port)
             _ = try await done.value
         case .streams:
@@ -101,7 +103,7 @@ struct EchoDemo {
 
 /// Prints one log line and flushes it at once, so a server's output is
 /// seen as it happens even when it goes to a pipe or a file.
-func log(_ name: String, _ message: String) {
+func logLine(_ name: String, _ message: String) {
     print("\(name): \(message)")
     fflush(nil)
 }
@@ -119,6 +121,13 @@ func peerName(_ prefix: String, _ peer: Any?) -> String {
 final class EchoServer: StreamingProtocol {
     private var transport: (any Transport)?
     private var name = "EchoServer"
+    private let quiet: Bool
+
+    init(quiet: Bool = false) { self.quiet = quiet }
+
+    private func log(_ name: String, _ message: String) {
+        if !quiet { logLine(name, message) }
+    }
 
     func connectionMade(_ transport: any Transport) {
         self.transport = transport
@@ -161,27 +170,27 @@ final class EchoClient: StreamingProtocol {
     func connectionMade(_ transport: any Transport) {
         self.transport = transport
         let peer = transport.getExtraInfo("peername") as? SocketAddress
-        log("EchoClient", "connecting to \(peer?.host ?? "?") port \(peer?.port ?? 0)")
+        logLine("EchoClient", "connecting to \(peer?.host ?? "?") port \(peer?.port ?? 0)")
         for message in messages {
             transport.write(message)
-            log("EchoClient", "sending \(pythonRepr(bytes: message))")
+            logLine("EchoClient", "sending \(pythonRepr(bytes: message))")
         }
         if transport.canWriteEof() { transport.writeEof() }
     }
 
     func dataReceived(_ data: [UInt8]) {
-        log("EchoClient", "received \(pythonRepr(bytes: data))")
+        logLine("EchoClient", "received \(pythonRepr(bytes: data))")
     }
 
     func eofReceived() -> Bool {
-        log("EchoClient", "received EOF")
+        logLine("EchoClient", "received EOF")
         transport?.close()
         if !done.isDone { try? done.setResult(true) }
         return false
     }
 
     func connectionLost(_ error: (any Error)?) {
-        log("EchoClient", "server closed connection")
+        logLine("EchoClient", "server closed connection")
         transport?.close()
         if !done.isDone { try? done.setResult(true) }
     }
@@ -190,7 +199,10 @@ final class EchoClient: StreamingProtocol {
 // MARK: Streams (asyncio_echo_server_coroutine.py, asyncio_echo_client_coroutine.py)
 
 @LoopActor
-func echo(_ reader: StreamReader, _ writer: StreamWriter) async throws {
+func echo(_ reader: StreamReader, _ writer: StreamWriter, quiet: Bool = false) async throws {
+    func log(_ name: String, _ message: String) {
+        if !quiet { logLine(name, message) }
+    }
     let name = peerName("echo", writer.getExtraInfo("peername"))
     log(name, "connection accepted")
     while true {
@@ -209,22 +221,22 @@ func echo(_ reader: StreamReader, _ writer: StreamWriter) async throws {
 
 @LoopActor
 func echoClient(_ loop: EventLoop, host: String, port: Int, messages: [[UInt8]]) async throws {
-    log("echo_client", "connecting to \(host) port \(port)")
+    logLine("echo_client", "connecting to \(host) port \(port)")
     let (reader, writer) = try await loop.openConnection(host: host, port: port)
     for message in messages {
         writer.write(message)
-        log("echo_client", "sending \(pythonRepr(bytes: message))")
+        logLine("echo_client", "sending \(pythonRepr(bytes: message))")
     }
     writer.writeEof()
     try await writer.drain()
-    log("echo_client", "waiting for response")
+    logLine("echo_client", "waiting for response")
     while true {
         let data = try await reader.read(128)
         if data.isEmpty {
-            log("echo_client", "closing")
+            logLine("echo_client", "closing")
             writer.close()
             return
         }
-        log("echo_client", "received \(pythonRepr(bytes: data))")
+        logLine("echo_client", "received \(pythonRepr(bytes: data))")
     }
 }

@@ -27,6 +27,7 @@ struct EchoServerCommand: TopicCommand {
     @Option(help: "With --serve: the host to listen on.") var host = "localhost"
     @Option(help: "With --serve: the port to listen on.") var port = 10000
     @Option(help: "Run only the client, against HOST:PORT.") var connect: String?
+    @Flag(help: "With --serve: leave out the per-connection lines (for load tests).") var quiet = false
 
     func validate() throws {
         if serve || connect != nil {
@@ -38,6 +39,7 @@ struct EchoServerCommand: TopicCommand {
         if let connect, Endpoint(connect) == nil {
             throw ValidationError("--connect expects HOST:PORT, got '\(connect)'")
         }
+        if quiet, !serve { throw ValidationError("--quiet only applies to --serve") }
         if !messages.isEmpty, connect == nil {
             throw ValidationError("messages can only be given with --connect")
         }
@@ -49,7 +51,7 @@ struct EchoServerCommand: TopicCommand {
             try runTopic(Self.topic, example: example)
             return
         }
-        let demo = EchoDemo(style: example == "streams" ? .streams : .protocol)
+        let demo = EchoDemo(style: example == "streams" ? .streams : .protocol, quiet: quiet)
         do {
             if serve {
                 try demo.serve(host: host, port: port)
