@@ -141,3 +141,42 @@ func openDescriptorCount() -> Int {
         #expect(after == before)
     }
 }
+
+/// Reads straight into its own buffer (asyncio's BufferedProtocol).
+@LoopActor
+final class CollectingBufferedProtocol: BufferedProtocol {
+    // nonisolated(unsafe): written only by the loop via getBuffer, freed in deinit.
+    nonisolated(unsafe) let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 4096, alignment: 1)
+    var collected: [UInt8] = []
+    var updates = 0
+    let done: Future<[UInt8]>
+    init(loop: EventLoop) { done = Future(loop: loop) }
+    deinit { buffer.deallocate() }
+    func getBuffer(_ sizeHint: Int) -> UnsafeMutableRawBufferPointer { buffer }
+    func bufferUpdated(_ count: Int) {
+        updates += 1
+        collected += buffer.prefix(count)
+    }
+    func eofReceived() -> Bool { false }
+    func connectionLost(_ error: (any Error)?) { try? done.setResult(collected) }
+}
+
+@Suite(.serialized) struct BufferedProtocolTests {
+    @Test func bytesArriveInTheProtocolsOwnBuffer() throws {
+        let (collected, updates) = try runLoop { loop -> ([UInt8], Int) in
+            let payload = (0..<100_000).map { UInt8(truncatingIfNeeded: $0) }
+            let server = try await loop.startServer({ _, writer in
+                writer.write(payload)
+                try await writer.drain()
+                writer.close()
+            }, host: "127.0.0.1", port: 0)
+            let (_, client) = try await loop.createConnection({ CollectingBufferedProtocol(loop: loop) },
+                                                              host: "127.0.0.1", port: server.sockets[0].port)
+            let collected = try await client.done.value
+            server.close()
+            return (collected == payload ? collected : [], client.updates)
+        }
+        #expect(collected.count == 100_000)
+        #expect(updates >= 100_000 / 4096)  // at most 4 KiB per read: the buffer's size
+    }
+}

@@ -1,0 +1,85 @@
+import Foundation
+import Testing
+@testable import AsyncIO
+
+/// Running out of file descriptors while accepting. The scenario lowers the
+/// process's descriptor limit, so it runs in a child process of its own:
+/// the test re-runs itself there, where an environment variable tells it
+/// to play the scenario.
+@Suite struct AcceptLimitTests {
+    static let childVariable = "ASYNCIO_ACCEPT_LIMIT_CHILD"
+
+    @Test func serverKeepsRunningWhenDescriptorsRunOut() throws {
+        if ProcessInfo.processInfo.environment[Self.childVariable] == "1" {
+            try outOfDescriptorsScenario()
+            return
+        }
+        let child = Process()
+        child.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
+        child.arguments = ["--testing-library", "swift-testing", "--filter", "serverKeepsRunningWhenDescriptorsRunOut"]
+        child.environment = ProcessInfo.processInfo.environment.merging([Self.childVariable: "1"]) { $1 }
+        let output = Foundation.Pipe()
+        child.standardOutput = output
+        child.standardError = output
+        try child.run()
+        let log = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        child.waitUntilExit()
+        #expect(child.terminationStatus == 0, "child run:\n\(log)")
+        #expect(log.contains("passed"))
+    }
+
+    private func outOfDescriptorsScenario() throws {
+        let (reports, reply) = try runLoop { loop -> (Int, String) in
+            var reports = 0
+            loop.setExceptionHandler { _, context in
+                if context.message == "socket.accept() out of system resource" { reports += 1 }
+            }
+            let server = try await loop.createServer({ EchoServerProtocol(log: Log()) }, host: "127.0.0.1", port: 0)
+            let address = server.sockets[0]
+
+            // Lower the limit to just above the highest descriptor in use,
+            // then open clients until no descriptor is left: the server has
+            // none to accept with.
+            var limit = rlimit()
+            getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit)
+            let saved = limit
+            limit.rlim_cur = rlim_t(highestDescriptor() + 1 + 4)
+            setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit)
+            var clients: [Int32] = []
+            while clients.count < 1000, let fd = try? Socket.open(family: AF_INET) {
+                _ = try Socket.connect(fd, to: address)
+                clients.append(fd)
+            }
+            #expect(!clients.isEmpty)
+            try await sleep(0.05)  // the server sees the connections and fails to accept
+            let reportsWhileOut = reports
+
+            // Free the descriptors: after its pause the server accepts again.
+            for fd in clients { close(fd) }
+            var restored = saved
+            setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &restored)
+            try await sleep(Server.acceptRetryDelay + 0.2)
+            let (reader, writer) = try await loop.openConnection(host: "127.0.0.1", port: address.port)
+            writer.write(Array("accepted again\n".utf8))
+            let reply = try await reader.readline()
+            writer.close()
+            server.close()
+            #expect(reportsWhileOut == 1)
+            return (reports, String(decoding: reply, as: UTF8.self))
+        }
+        #expect(reports == 1)  // said once, not once per attempt
+        #expect(reply == "accepted again\n")
+    }
+
+    /// The highest descriptor number this process has open.
+    private func highestDescriptor() -> Int32 {
+        guard let directory = opendir("/proc/self/fd") else { return 1024 }
+        defer { closedir(directory) }
+        var highest: Int32 = 0
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            if let number = Int32(name) { highest = max(highest, number) }
+        }
+        return highest
+    }
+}
