@@ -31,8 +31,11 @@ import Testing
     private func outOfDescriptorsScenario() throws {
         let (reports, reply) = try runLoop { loop -> (Int, String) in
             var reports = 0
+            let reported = Future<Void>(loop: loop)
             loop.setExceptionHandler { _, context in
-                if context.message == "socket.accept() out of system resource" { reports += 1 }
+                guard context.message == "socket.accept() out of system resource" else { return }
+                reports += 1
+                if !reported.isDone { try? reported.setResult(()) }
             }
             let server = try await loop.createServer({ EchoServerProtocol(log: Log()) }, host: "127.0.0.1", port: 0)
             let address = server.sockets[0]
@@ -51,14 +54,16 @@ import Testing
                 clients.append(fd)
             }
             #expect(!clients.isEmpty)
-            try await sleep(0.05)  // the server sees the connections and fails to accept
+            // The server sees the connections and fails to accept them. (No
+            // fixed wait: on a loaded machine the handshakes may come late.)
+            try await waitFor(reported, timeout: 30)
             let reportsWhileOut = reports
 
-            // Free the descriptors: after its pause the server accepts again.
+            // Free the descriptors: after its pause the server accepts again,
+            // and this client's line is echoed once it does.
             for fd in clients { close(fd) }
             var restored = saved
             setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &restored)
-            try await sleep(Server.acceptRetryDelay + 0.2)
             let (reader, writer) = try await loop.openConnection(host: "127.0.0.1", port: address.port)
             writer.write(Array("accepted again\n".utf8))
             let reply = try await reader.readline()

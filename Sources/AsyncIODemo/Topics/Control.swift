@@ -25,12 +25,6 @@ struct ControlCommand: TopicCommand {
     @Argument(help: "The example to run; all of them when omitted.") var example: String?
 }
 
-private func runUntilComplete(_ main: @escaping @LoopActor (EventLoop) async throws -> Void) throws {
-    let loop = EventLoop()
-    defer { try? loop.close() }
-    try loop.runUntilComplete { try await main(loop) }
-}
-
 private func listRepr(_ values: [String]) -> String {
     "[" + values.map(pythonRepr).joined(separator: ", ") + "]"
 }

@@ -27,12 +27,6 @@ struct LocksCommand: TopicCommand {
 
 /// Runs `main` to completion on a new loop, then closes the loop, as the
 /// chapter's scripts do with `run_until_complete(main(loop))`.
-private func runUntilComplete(_ main: @escaping @LoopActor (EventLoop) async throws -> Void) throws {
-    let loop = EventLoop()
-    defer { try? loop.close() }
-    try loop.runUntilComplete { try await main(loop) }
-}
-
 private func pythonBool(_ value: Bool) -> String { value ? "True" : "False" }
 
 // MARK: lock

@@ -21,13 +21,6 @@ struct TasksCommand: TopicCommand {
     @Argument(help: "The example to run; all of them when omitted.") var example: String?
 }
 
-/// Runs `main` to completion on a new loop, then closes the loop.
-private func runUntilComplete(_ main: @escaping @LoopActor (EventLoop) async throws -> Void) throws {
-    let loop = EventLoop()
-    defer { try? loop.close() }
-    try loop.runUntilComplete { try await main(loop) }
-}
-
 // MARK: create-task
 
 @LoopActor
