@@ -82,7 +82,10 @@ import Testing
         defer { closedir(directory) }
         var highest: Int32 = 0
         while let entry = readdir(directory) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            // Read the name only up to its NUL: a dirent can be shorter than its type.
+        let name = withUnsafePointer(to: &entry.pointee.d_name) {
+            String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self))
+        }
             if let number = Int32(name) { highest = max(highest, number) }
         }
         return highest
