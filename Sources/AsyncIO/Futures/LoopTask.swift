@@ -111,6 +111,7 @@ public final class LoopTask<T: Sendable>: Future<T>, AwaitingTask {
     /// before it could start, in which case its body never runs.
     @usableFromInline
     func begin() -> Bool {
+        assert(ThreadLoop.current === loop, "a task of one loop started on another loop's thread")
         swiftTask = withUnsafeCurrentTask { $0 }
         loop.currentTask = self
         guard mustCancel else { return true }
@@ -186,6 +187,9 @@ public final class LoopTask<T: Sendable>: Future<T>, AwaitingTask {
     }
 
     func resumed() -> CancelledError? {
+        // Checked in debug builds: a step of this task must run on its own
+        // loop's thread (several loops share the LoopActor executor).
+        assert(ThreadLoop.current === loop, "a task of one loop resumed on another loop's thread")
         waitingOn = nil
         loop.currentTask = self
         guard mustCancel else { return nil }
