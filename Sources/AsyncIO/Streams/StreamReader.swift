@@ -34,7 +34,13 @@ public final class StreamReader {
     public func feedData(_ data: [UInt8]) {
         precondition(!eof, "feedData after feedEof")
         guard !data.isEmpty else { return }
-        buffer += data
+        if buffered == 0 {
+            // Nothing unread: adopt the bytes instead of copying them.
+            buffer = data
+            start = 0
+        } else {
+            buffer += data
+        }
         wakeWaiter()
         if let transport, !transportPaused, buffered > 2 * limit {
             transport.pauseReading()
@@ -79,6 +85,13 @@ public final class StreamReader {
 
     /// Hands out `count` bytes from the front of the buffer.
     private func take(_ count: Int) -> [UInt8] {
+        if start == 0, count == buffer.count {
+            // Everything, from the front: hand over the storage itself.
+            let bytes = buffer
+            buffer = []
+            resumeTransportIfDrained()
+            return bytes
+        }
         let bytes = Array(buffer[start..<start + count])
         start += count
         if start == buffer.count {
@@ -88,11 +101,15 @@ public final class StreamReader {
             buffer.removeFirst(start)
             start = 0
         }
+        resumeTransportIfDrained()
+        return bytes
+    }
+
+    private func resumeTransportIfDrained() {
         if transportPaused, buffered <= limit {
             transportPaused = false
             transport?.resumeReading()
         }
-        return bytes
     }
 
     // MARK: Reading
