@@ -13,8 +13,7 @@ final class StreamReaderProtocol: StreamingProtocol {
     /// For servers: called with each new connection's reader and writer.
     private let clientConnected: (@LoopActor (StreamReader, StreamWriter) async throws -> Void)?
     private(set) var writer: StreamWriter?
-    private(set) var connectionLost = false
-    private var lostError: (any Error)?
+    private(set) var isConnectionLost = false
     private var writingPaused = false
     private var drainWaiters: [Future<Void>] = []
     let closed: Future<Void>
@@ -30,7 +29,7 @@ final class StreamReaderProtocol: StreamingProtocol {
     func connectionMade(_ transport: any Transport) {
         reader.setTransport(transport)
         guard let clientConnected else { return }
-        let writer = StreamWriter(transport: transport, protocol: self, reader: reader, loop: loop)
+        let writer = StreamWriter(transport: transport, protocol: self, reader: reader)
         self.writer = writer
         let reader = self.reader
         let task = loop.createTask(coroutine: "client_connected_cb") { try await clientConnected(reader, writer) }
@@ -52,8 +51,7 @@ final class StreamReaderProtocol: StreamingProtocol {
 
     func connectionLost(_ error: (any Error)?) {
         if let error { reader.setException(error) } else { reader.feedEof() }
-        connectionLost = true
-        lostError = error
+        isConnectionLost = true
         for waiter in drainWaiters where !waiter.isDone {
             if let error { try? waiter.setException(error) } else { try? waiter.setResult(()) }
         }
@@ -73,7 +71,7 @@ final class StreamReaderProtocol: StreamingProtocol {
 
     /// Waits while the transport's buffer is over its high-water mark.
     func drainHelper() async throws {
-        if connectionLost { throw OSError(errno: ECONNRESET, operation: "Connection lost") }
+        if isConnectionLost { throw OSError(errno: ECONNRESET, operation: "Connection lost") }
         guard writingPaused else { return }
         let waiter = Future<Void>(loop: loop)
         drainWaiters.append(waiter)

@@ -5,13 +5,11 @@ public final class StreamWriter {
     public let transport: any Transport
     private let protocolObject: StreamReaderProtocol
     private let reader: StreamReader?
-    private let loop: EventLoop
 
-    init(transport: any Transport, protocol: StreamReaderProtocol, reader: StreamReader?, loop: EventLoop) {
+    init(transport: any Transport, protocol: StreamReaderProtocol, reader: StreamReader?) {
         self.transport = transport
         self.protocolObject = `protocol`
         self.reader = reader
-        self.loop = loop
     }
 
     public func write(_ data: [UInt8]) { transport.write(data) }
