@@ -1,22 +1,30 @@
 /// The future behind `gather`: done when every child is, or at the first
 /// error. Cancelling it cancels the children (asyncio's `_GatheringFuture`).
+/// `collect` turns each finished child into an element of the result.
 @LoopActor
-final class GatheringFuture<T: Sendable>: Future<[Result<T, any Error>]> {
+final class GatheringFuture<T: Sendable, Element: Sendable>: Future<[Element]> {
     private let children: [Future<T>]
     private let returnExceptions: Bool
+    private let collect: (Future<T>) -> Element
+    /// Reserved at the start: a large allocation at the end, after many
+    /// children were freed, makes malloc consolidate all their memory first.
+    private var collected: [Element] = []
     private var finishedCount = 0
     private var cancelRequested = false
 
-    init(_ children: [Future<T>], returnExceptions: Bool, loop: EventLoop) {
+    init(_ children: [Future<T>], returnExceptions: Bool, loop: EventLoop,
+         collect: @escaping (Future<T>) -> Element) {
         self.children = children
         self.returnExceptions = returnExceptions
+        self.collect = collect
         super.init(loop: loop)
         if children.isEmpty {
-            try? setResult([])
+            succeed([])
             return
         }
+        collected.reserveCapacity(children.count)
         for child in children {
-            child.addDoneCallback { child in self.childDone(child) }
+            child.addCoreDoneCallback { child in self.childDone(unsafeDowncast(child, to: Future<T>.self)) }
         }
     }
 
@@ -34,14 +42,13 @@ final class GatheringFuture<T: Sendable>: Future<[Result<T, any Error>]> {
             }
         }
         guard finishedCount == children.count else { return }
-        let results = children.map { child -> Result<T, any Error> in
-            Result { try child.result() }
-        }
         if cancelRequested {
             // Every child was asked to cancel; the gather itself was.
             try? setException(CancelledError())
         } else {
-            try? setResult(results)
+            for child in children { collected.append(collect(child)) }
+            succeed(collected)
+            collected = []
         }
     }
 
@@ -61,7 +68,8 @@ final class GatheringFuture<T: Sendable>: Future<[Result<T, any Error>]> {
 /// futures go on running. Cancelling the waiting task cancels them all.
 @LoopActor
 public func gather<T: Sendable>(_ futures: [Future<T>]) async throws -> [T] {
-    try await gather(futures, returnExceptions: false).map { try $0.get() }
+    // Reached only when every child succeeded.
+    try await GatheringFuture(futures, returnExceptions: false, loop: runningLoop()) { try! $0.result() }.value
 }
 
 @LoopActor
@@ -75,5 +83,7 @@ public func gather<T: Sendable>(_ futures: Future<T>...) async throws -> [T] {
 public func gather<T: Sendable>(
     _ futures: [Future<T>], returnExceptions: Bool
 ) async throws -> [Result<T, any Error>] {
-    try await GatheringFuture(futures, returnExceptions: returnExceptions, loop: runningLoop()).value
+    try await GatheringFuture(futures, returnExceptions: returnExceptions, loop: runningLoop()) { child in
+        Result { try child.result() }
+    }.value
 }

@@ -13,12 +13,23 @@ protocol AwaitingTask: AnyLoopTask {
     var liveIndex: Int { get set }
     /// The Swift task running this task's steps.
     var swiftTask: UnsafeCurrentTask? { get }
-    /// The task is about to suspend until `future` is done.
-    func suspended(on future: any AnyFuture)
+    /// The task is about to suspend until `awaited` is done.
+    func suspended(on awaited: any Awaited)
     /// The task resumed; returns the error to throw if it was cancelled
     /// after its future completed but before it could run.
     func resumed() -> CancelledError?
 }
+
+/// What a task can be suspended on: a future, or the timer of a `sleep`.
+/// Cancelling the task cancels it, which wakes the task.
+@LoopActor
+protocol Awaited: AnyObject {
+    /// Returns false if it is already done, and then wakes nobody.
+    func cancel(message: String?) -> Bool
+    var repr: String { get }
+}
+
+extension FutureCore: Awaited {}
 
 /// The task whose step is running. The loop remembers it from the task's
 /// first step and each resumption at an AsyncIO suspension point, and
@@ -60,9 +71,9 @@ public final class LoopTask<T: Sendable>: Future<T>, AwaitingTask {
     @exclusivity(unchecked) var liveIndex = -1
     @exclusivity(unchecked) private(set) var swiftTask: UnsafeCurrentTask?
 
-    /// The future the task is suspended on, cancelled by `cancel()`.
+    /// What the task is suspended on, cancelled by `cancel()`.
     /// Invariant: non-nil exactly while the task is suspended in an await.
-    @exclusivity(unchecked) private var waitingOn: (any AnyFuture)?
+    @exclusivity(unchecked) private var waitingOn: (any Awaited)?
     /// A cancel request that must be delivered at the next resumption.
     @exclusivity(unchecked) private var mustCancel = false
     @exclusivity(unchecked) private var cancelMessage: String?
@@ -179,9 +190,9 @@ public final class LoopTask<T: Sendable>: Future<T>, AwaitingTask {
         return cancelRequests
     }
 
-    func suspended(on future: any AnyFuture) {
-        waitingOn = future
-        if mustCancel, future.cancel(message: cancelMessage) {
+    func suspended(on awaited: any Awaited) {
+        waitingOn = awaited
+        if mustCancel, awaited.cancel(message: cancelMessage) {
             mustCancel = false
         }
     }

@@ -133,7 +133,9 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
     public func callAt(_ when: Double, label: String = "callback",
                        _ callback: @escaping @LoopActor () throws -> Void) -> TimerHandle {
         checkOpen()
-        return timers.schedule(when: when, loop: self, label: label, callback)
+        let handle = TimerHandle(when: when, loop: self, label: label, callback)
+        timers.schedule(handle)
+        return handle
     }
 
     /// Schedules `callback` from any thread and wakes the loop if it sleeps

@@ -9,7 +9,7 @@ public class Handle: @LoopActor CustomStringConvertible {
     let label: String
     public private(set) var isCancelled = false
 
-    nonisolated init(label: String, _ callback: @escaping Callback) {
+    nonisolated init(label: String, _ callback: Callback?) {
         self.label = label
         self.callback = callback
     }
@@ -22,7 +22,6 @@ public class Handle: @LoopActor CustomStringConvertible {
     }
 
     /// Runs the callback unless cancelled; errors go to the caller.
-    @inline(__always)
     func run() throws {
         if let callback { try callback() }
     }
@@ -34,18 +33,15 @@ public class Handle: @LoopActor CustomStringConvertible {
 
 /// A callback scheduled for a point in the loop's time (asyncio's `TimerHandle`).
 @LoopActor
-public final class TimerHandle: Handle {
+public class TimerHandle: Handle {
     /// The loop time at which the callback is due.
     public let when: Double
-    /// Breaks ties between equal deadlines: earlier scheduling runs first.
-    let sequence: UInt64
     private weak var loop: EventLoop?
     /// True while the handle sits in the loop's timer queue.
     @exclusivity(unchecked) var isScheduled = true
 
-    init(when: Double, sequence: UInt64, loop: EventLoop, label: String, _ callback: @escaping Callback) {
+    init(when: Double, loop: EventLoop, label: String, _ callback: Callback?) {
         self.when = when
-        self.sequence = sequence
         self.loop = loop
         super.init(label: label, callback)
     }

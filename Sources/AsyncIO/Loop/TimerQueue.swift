@@ -27,12 +27,10 @@ struct TimerQueue {
     var count: Int { heap.count }
     var isEmpty: Bool { heap.isEmpty }
 
-    mutating func schedule(when: Double, loop: EventLoop, label: String,
-                           _ callback: @escaping Handle.Callback) -> TimerHandle {
+    /// Adds a timer; of two with the same deadline, the one added first fires first.
+    mutating func schedule(_ handle: TimerHandle) {
         nextSequence &+= 1
-        let handle = TimerHandle(when: when, sequence: nextSequence, loop: loop, label: label, callback)
-        heap.insert(Entry(when: when, sequence: nextSequence, handle: handle))
-        return handle
+        heap.insert(Entry(when: handle.when, sequence: nextSequence, handle: handle))
     }
 
     mutating func noteCancelled() { cancelledCount += 1 }
