@@ -5,17 +5,17 @@ struct LiveTasks {
     private(set) var tasks: [any AwaitingTask] = []
 
     mutating func insert(_ task: any AwaitingTask) {
-        task.liveIndex = tasks.count
+        task.liveIndex = Int32(tasks.count)
         tasks.append(task)
     }
 
     mutating func remove(_ task: any AwaitingTask) {
-        let index = task.liveIndex
+        let index = Int(task.liveIndex)
         guard index >= 0 else { return }
         let last = tasks.removeLast()
         if index < tasks.count {
             tasks[index] = last
-            last.liveIndex = index
+            last.liveIndex = Int32(index)
         }
         task.liveIndex = -1
     }

@@ -10,7 +10,7 @@ public protocol AnyLoopTask: AnyFuture {
 /// What a future needs to know about the task awaiting it.
 @LoopActor
 protocol AwaitingTask: AnyLoopTask {
-    var liveIndex: Int { get set }
+    var liveIndex: Int32 { get set }
     /// The Swift task running this task's steps.
     var swiftTask: UnsafeCurrentTask? { get }
     /// The task is about to suspend until `awaited` is done.
@@ -55,29 +55,32 @@ func currentTask() -> (any AwaitingTask)? {
 public final class LoopTask<T: Sendable>: Future<T>, AwaitingTask {
     /// The name given at creation, or `Task-<n>`; built only when asked for.
     public var name: String { givenName ?? "Task-\(number)" }
-    /// Names the operation in reprs, as asyncio shows the coroutine.
-    public let coroutine: String
     /// Where the task was created, `File.swift:line`, shown in reprs.
     public var location: String {
         let file = "\(fileID)".split(separator: "/").last.map(String.init) ?? "\(fileID)"
         return "\(file):\(line)"
     }
 
+    // Fields are ordered, and narrow, so that a task fits a 192-byte
+    // allocation (for small results): every live task has one.
     private let givenName: String?
-    private let number: Int
-    private let fileID: StaticString
-    private let line: UInt
-    /// Where the task sits in the loop's list of live tasks.
-    @exclusivity(unchecked) var liveIndex = -1
-    @exclusivity(unchecked) private(set) var swiftTask: UnsafeCurrentTask?
-
+    /// Names the operation in reprs, as asyncio shows the coroutine.
+    public let coroutine: String
     /// What the task is suspended on, cancelled by `cancel()`.
     /// Invariant: non-nil exactly while the task is suspended in an await.
     @exclusivity(unchecked) private var waitingOn: (any Awaited)?
-    /// A cancel request that must be delivered at the next resumption.
-    @exclusivity(unchecked) private var mustCancel = false
-    @exclusivity(unchecked) private var cancelMessage: String?
-    @exclusivity(unchecked) private var cancelRequests = 0
+    /// A cancel request, with its message, that must be delivered at the
+    /// next resumption; nil when there is none.
+    @exclusivity(unchecked) private var pendingCancel: String??
+    @exclusivity(unchecked) private(set) var swiftTask: UnsafeCurrentTask?
+    private let number: UInt32
+    private let line: UInt32
+    /// The body, dropped once the task is done (with what it captured).
+    @usableFromInline @exclusivity(unchecked) var operation: (@LoopActor () async throws -> T)?
+    /// Where the task sits in the loop's list of live tasks.
+    @exclusivity(unchecked) var liveIndex: Int32 = -1
+    @exclusivity(unchecked) private var cancelRequests: Int32 = 0
+    private let fileID: StaticString
 
     @usableFromInline
     init(loop: EventLoop, name: String?, coroutine: String, fileID: StaticString, line: UInt) {
@@ -85,11 +88,11 @@ public final class LoopTask<T: Sendable>: Future<T>, AwaitingTask {
                      "a task can only be created on its loop's thread (use loop.withIsolation before running)")
         loop.checkOpen()
         loop.taskNameCounter += 1
-        self.number = loop.taskNameCounter
+        self.number = UInt32(truncatingIfNeeded: loop.taskNameCounter)
         self.givenName = name
         self.coroutine = coroutine
         self.fileID = fileID
-        self.line = line
+        self.line = UInt32(truncatingIfNeeded: line)
         super.init(loop: loop)
         loop.liveTasks.insert(self)
     }
@@ -99,20 +102,22 @@ public final class LoopTask<T: Sendable>: Future<T>, AwaitingTask {
     ///
     /// The step closure is the task's outermost frame and is kept small:
     /// every frame of a suspended task shares its first memory slab, and
-    /// overflowing it costs each task another kilobyte. It is inlinable so
-    /// that it, and the handling of the result, are specialized for `T` in
-    /// the caller's module: unspecialized generic code was a fifth of the
-    /// cost of a task.
+    /// overflowing it costs each task another kilobyte. It captures only
+    /// the task, which then serves as its context, so it allocates nothing.
+    /// It is inlinable so that it, and the handling of the result, are
+    /// specialized for `T` in the caller's module: unspecialized generic
+    /// code was a fifth of the cost of a task.
     @inlinable
     func start(_ operation: @escaping @LoopActor () async throws -> T) {
-        let step: @LoopActor () async -> Void = {
-            guard self.begin() else { return }
+        self.operation = operation
+        let step: @LoopActor () async -> Void = { [self] in
+            guard begin(), let operation = self.operation else { return }
             do {
                 let value = try await operation()
-                if !self.cancelInsteadOfResult() { self.succeed(value) }
-                self.retire()
+                if !cancelInsteadOfResult() { succeed(value) }
+                retire()
             } catch {
-                self.endFailing(error)
+                endFailing(error)
             }
         }
         Swift.Task(executorPreference: loop, operation: step)
@@ -125,9 +130,9 @@ public final class LoopTask<T: Sendable>: Future<T>, AwaitingTask {
         assert(ThreadLoop.current === loop, "a task of one loop started on another loop's thread")
         swiftTask = withUnsafeCurrentTask { $0 }
         loop.currentTask = self
-        guard mustCancel else { return true }
-        mustCancel = false
-        super.cancel(message: cancelMessage)
+        guard case .some(let message) = pendingCancel else { return true }
+        pendingCancel = nil
+        super.cancel(message: message)
         retire()
         return false
     }
@@ -136,9 +141,9 @@ public final class LoopTask<T: Sendable>: Future<T>, AwaitingTask {
     /// even though its body returned.
     @usableFromInline
     func cancelInsteadOfResult() -> Bool {
-        guard mustCancel else { return false }
-        mustCancel = false
-        super.cancel(message: cancelMessage)
+        guard case .some(let message) = pendingCancel else { return false }
+        pendingCancel = nil
+        super.cancel(message: message)
         return true
     }
 
@@ -155,6 +160,7 @@ public final class LoopTask<T: Sendable>: Future<T>, AwaitingTask {
     /// Leaves the loop's books once the task is done.
     @usableFromInline
     func retire() {
+        operation = nil
         loop.liveTasks.remove(self)
         if !loop.tasksBySwiftTask.isEmpty, let swiftTask { loop.tasksBySwiftTask[swiftTask] = nil }
         swiftTask = nil
@@ -173,27 +179,26 @@ public final class LoopTask<T: Sendable>: Future<T>, AwaitingTask {
             // The wake-up that follows throws CancelledError in the task.
             return true
         }
-        mustCancel = true
-        cancelMessage = message
+        pendingCancel = .some(message)
         return true
     }
 
     /// How many cancellation requests are outstanding (asyncio's `cancelling()`).
-    public func cancelling() -> Int { cancelRequests }
+    public func cancelling() -> Int { Int(cancelRequests) }
 
     /// Withdraws one cancellation request (asyncio's `uncancel()`), used by
     /// structures such as `timeout` that turn a cancellation into another error.
     @discardableResult
     public func uncancel() -> Int {
         if cancelRequests > 0 { cancelRequests -= 1 }
-        if cancelRequests == 0 { mustCancel = false }
-        return cancelRequests
+        if cancelRequests == 0 { pendingCancel = nil }
+        return Int(cancelRequests)
     }
 
     func suspended(on awaited: any Awaited) {
         waitingOn = awaited
-        if mustCancel, awaited.cancel(message: cancelMessage) {
-            mustCancel = false
+        if case .some(let message) = pendingCancel, awaited.cancel(message: message) {
+            pendingCancel = nil
         }
     }
 
@@ -203,9 +208,9 @@ public final class LoopTask<T: Sendable>: Future<T>, AwaitingTask {
         assert(ThreadLoop.current === loop, "a task of one loop resumed on another loop's thread")
         waitingOn = nil
         loop.currentTask = self
-        guard mustCancel else { return nil }
-        mustCancel = false
-        return CancelledError(cancelMessage)
+        guard case .some(let message) = pendingCancel else { return nil }
+        pendingCancel = nil
+        return CancelledError(message)
     }
 
 

@@ -69,6 +69,9 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
     @exclusivity(unchecked) var iterationsSincePoll = 0
     static let maxIterationsWithoutPoll = 16
     @exclusivity(unchecked) var taskNameCounter = 0
+    /// Numbers done callbacks so they can be removed; kept here rather than
+    /// in every future.
+    @exclusivity(unchecked) var doneCallbackTokens: UInt32 = 0
     var exceptionHandler: (@LoopActor (EventLoop, ExceptionContext) -> Void)?
     /// Observers of the scheduler; nil when none, so the hot path pays one test.
     @exclusivity(unchecked) var instruments: [any Instrument]?
