@@ -106,7 +106,7 @@ public final class Condition: Acquirable, @LoopActor CustomStringConvertible {
             if woken >= n { break }
             if !waiter.isDone {
                 woken += 1
-                waiter.succeed(())
+                waiter.succeed()
             }
         }
     }

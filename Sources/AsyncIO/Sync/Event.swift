@@ -29,7 +29,7 @@ public final class Event: @LoopActor CustomStringConvertible {
         guard !isSet else { return }
         isSet = true
         for waiter in waiters where !waiter.isDone {
-            waiter.succeed(())
+            waiter.succeed()
         }
     }
 

@@ -69,7 +69,7 @@ public final class Lock: Acquirable, @LoopActor CustomStringConvertible {
     /// its way, a cancelled one will pass the turn on when it runs.
     private func wakeUpFirst() {
         guard let first = waiters.first, !first.isDone else { return }
-        first.succeed(())
+        first.succeed()
     }
 
     /// asyncio's repr: `<Lock [locked, waiters:2]>`.

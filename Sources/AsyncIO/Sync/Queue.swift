@@ -199,7 +199,7 @@ public class Queue<Element>: @LoopActor CustomStringConvertible {
     final func wakeUpNext(_ line: inout Deque<Waiter>) {
         while let waiter = line.popFirst() {
             if !waiter.isDone {
-                waiter.succeed(())
+                waiter.succeed()
                 return
             }
         }
@@ -241,7 +241,7 @@ public class Queue<Element>: @LoopActor CustomStringConvertible {
             if unfinishedTasks == 0 { finished.set() }
         }
         for line in [getters, putters] {
-            for waiter in line where !waiter.isDone { waiter.succeed(()) }
+            for waiter in line where !waiter.isDone { waiter.succeed() }
         }
         getters.removeAll()
         putters.removeAll()

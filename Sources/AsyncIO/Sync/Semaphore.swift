@@ -72,7 +72,7 @@ public final class Semaphore: Acquirable, @LoopActor CustomStringConvertible {
     private func wakeUpNext() -> Bool {
         for waiter in waiters where !waiter.isDone {
             value -= 1
-            waiter.succeed(())
+            waiter.succeed()
             return true
         }
         return false
