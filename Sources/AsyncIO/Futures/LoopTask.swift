@@ -8,7 +8,7 @@ public protocol AnyLoopTask: AnyFuture {
 }
 
 /// What a future needs to know about the task awaiting it.
-@LoopActor
+@LoopActor @usableFromInline
 protocol AwaitingTask: AnyLoopTask {
     var liveIndex: Int32 { get set }
     /// The Swift task running this task's steps.
@@ -22,7 +22,7 @@ protocol AwaitingTask: AnyLoopTask {
 
 /// What a task can be suspended on: a future, or the timer of a `sleep`.
 /// Cancelling the task cancels it, which wakes the task.
-@LoopActor
+@LoopActor @usableFromInline
 protocol Awaited: AnyObject {
     /// Returns false if it is already done, and then wakes nobody.
     func cancel(message: String?) -> Bool
@@ -36,7 +36,7 @@ extension FutureCore: Awaited {}
 /// forgets it when the step ends. A task that suspended anywhere else (a
 /// Swift `Task.yield()`, an actor hop) is registered by its Swift task when
 /// that step ends, and found that way after it resumes.
-@LoopActor @inline(__always)
+@LoopActor @usableFromInline @inline(__always)
 func currentTask() -> (any AwaitingTask)? {
     guard let loop = ThreadLoop.current else { return nil }
     if let task = loop.currentTask { return task }
@@ -72,13 +72,13 @@ public final class LoopTask<T: Sendable>: Future<T>, AwaitingTask {
     /// A cancel request, with its message, that must be delivered at the
     /// next resumption; nil when there is none.
     @exclusivity(unchecked) private var pendingCancel: String??
-    @exclusivity(unchecked) private(set) var swiftTask: UnsafeCurrentTask?
+    @usableFromInline @exclusivity(unchecked) private(set) var swiftTask: UnsafeCurrentTask?
     private let number: UInt32
     private let line: UInt32
     /// The body, dropped once the task is done (with what it captured).
     @usableFromInline @exclusivity(unchecked) var operation: (@LoopActor () async throws -> T)?
     /// Where the task sits in the loop's list of live tasks.
-    @exclusivity(unchecked) var liveIndex: Int32 = -1
+    @usableFromInline @exclusivity(unchecked) var liveIndex: Int32 = -1
     @exclusivity(unchecked) private var cancelRequests: Int32 = 0
     private let fileID: StaticString
 
@@ -197,6 +197,7 @@ public final class LoopTask<T: Sendable>: Future<T>, AwaitingTask {
         return Int(cancelRequests)
     }
 
+    @usableFromInline
     func suspended(on awaited: any Awaited) {
         waitingOn = awaited
         if case .some(let message) = pendingCancel, awaited.cancel(message: message) {
@@ -204,6 +205,7 @@ public final class LoopTask<T: Sendable>: Future<T>, AwaitingTask {
         }
     }
 
+    @usableFromInline
     func resumed() -> CancelledError? {
         // Checked in debug builds: a step of this task must run on its own
         // loop's thread (several loops share the LoopActor executor).

@@ -194,7 +194,7 @@ extension EventLoop {
     @LoopActor
     func yieldOnce() async {
         let task = currentTask
-        await withUnsafeContinuation {
+        await suspendOnLoop {
             ready.append(.wakeUp($0))
             suspendedInRuntime = true
         }

@@ -40,12 +40,26 @@ public final class Event: @LoopActor CustomStringConvertible {
 
     /// Returns at once if the flag is set, else suspends until `set()` is
     /// called. Throws `CancelledError` if the task is cancelled meanwhile.
+    /// Inlined into the caller, as `Future.value` is: a call costs two
+    /// executor checks.
+    @inlinable @inline(__always)
     public func wait() async throws {
         if isSet { return }
+        let waiter = try addWaiter()
+        defer { removeWaiter(waiter) }
+        try await waiter.value
+    }
+
+    @usableFromInline
+    func addWaiter() throws -> Waiter {
         let waiter = try binding.makeWaiter(for: description)
         waiters.append(waiter)
-        defer { waiters.remove(waiter) }
-        try await waiter.value
+        return waiter
+    }
+
+    @usableFromInline
+    func removeWaiter(_ waiter: Waiter) {
+        waiters.remove(waiter)
     }
 
     /// asyncio's repr: `<Event [unset, waiters:2]>`.

@@ -12,8 +12,9 @@ final class Waiter: FutureCore {
     /// Suspends until woken; throws `CancelledError` if cancelled instead.
     /// Inlined: one more frame would overflow a waiting task's first memory
     /// slab and cost it another kilobyte.
+    @usableFromInline
     var value: Void {
-        @inline(__always) get async throws {
+        @inlinable @inline(__always) get async throws {
             try await waitUntilDone()
             try checkSucceeded()
         }
