@@ -24,11 +24,13 @@ final class GatheringFuture<T: Sendable, Element: Sendable>: Future<[Element]> {
         }
         collected.reserveCapacity(children.count)
         for child in children {
-            child.addCoreDoneCallback { child in self.childDone(unsafeDowncast(child, to: Future<T>.self)) }
+            child.addCoreDoneCallback { child in self.childDone(child) }
         }
     }
 
-    private func childDone(_ child: Future<T>) {
+    /// Runs once per child, so it only uses what does not depend on `T`:
+    /// unspecialized generic code looks up type metadata at every use.
+    private func childDone(_ child: FutureCore) {
         finishedCount += 1
         guard !isDone else { return }
         if !returnExceptions {
