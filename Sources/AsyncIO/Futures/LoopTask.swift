@@ -61,7 +61,7 @@ public final class LoopTask<T: Sendable>: Future<T>, AwaitingTask {
         return "\(file):\(line)"
     }
 
-    // Fields are ordered, and narrow, so that a task fits a 192-byte
+    // Fields are ordered, and narrow, so that a task fits a 208-byte
     // allocation (for small results): every live task has one.
     private let givenName: String?
     /// Names the operation in reprs, as asyncio shows the coroutine.
