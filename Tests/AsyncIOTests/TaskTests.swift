@@ -1,5 +1,8 @@
 import Testing
 @testable import AsyncIO
+#if canImport(Glibc)
+import Glibc
+#endif
 
 @Suite struct TaskTests {
     @Test func creatingATaskDoesNotRunIt() throws {
@@ -141,6 +144,22 @@ import Testing
         #expect(outcome == "cancelled")
     }
 
+    @Test func cancellationAfterTheSleepTimerFiredStillRaises() throws {
+        // The sleep's timer has run (the task's wake-up is queued) when a
+        // callback of the same iteration cancels the task: as in asyncio,
+        // the sleep throws CancelledError instead of returning.
+        let outcome = try runLoop { loop -> String in
+            let task = loop.createTask { () -> String in
+                do { try await sleep(0.001); return "slept" } catch is CancelledError { return "cancelled" }
+            }
+            try await sleep(0)  // the task is now asleep
+            loop.callLater(0.002) { task.cancel() }
+            usleep(20_000)  // both deadlines pass, so one iteration makes both due, timer first
+            return try await task.value
+        }
+        #expect(outcome == "cancelled")
+    }
+
     @Test func errorsThrownByTheBodyFinishTheTask() throws {
         let error = try runLoop { loop -> Boom? in
             let task = loop.createTask { () -> Int in throw Boom(tag: "inner") }
@@ -159,6 +178,22 @@ import Testing
             return [before, during, loop.allTasks().count]
         }
         #expect(counts == [1, 2, 1])
+    }
+
+    @Test func allTasksStaysRightWhileFinishedTasksMakeRoomForNewOnes() throws {
+        let (live, listed) = try runLoop { loop -> ([String], [String]) in
+            let event = Event()
+            let short = (0..<3).map { i in loop.createTask(name: "short-\(i)") { try await sleep(0) } }
+            let long = (0..<3).map { i in loop.createTask(name: "long-\(i)") { try await event.wait() } }
+            _ = try await gather(short)
+            let late = (0..<4).map { i in loop.createTask(name: "late-\(i)") { try await event.wait() } }
+            try await sleep(0)
+            let listed = loop.allTasks().map(\.name).filter { $0 != "Task-1" }.sorted()
+            event.set()
+            _ = try await gather(long + late)
+            return ((long + late).map(\.name).sorted(), listed + loop.allTasks().map(\.name).filter { $0 != "Task-1" })
+        }
+        #expect(listed == live)
     }
 
     @Test func sleepReturnsItsResult() throws {
