@@ -103,12 +103,13 @@ public final class LoopTask<T: Sendable>: Future<T>, AwaitingTask {
     /// The step closure is the task's outermost frame and is kept small:
     /// every frame of a suspended task shares its first memory slab, and
     /// overflowing it costs each task another kilobyte. It captures only
-    /// the task, which then serves as its context, so it allocates nothing.
-    /// It is typed `throws` (though it never throws) because the Swift task
-    /// runs throwing operations directly: a non-throwing one costs every
-    /// task another wrapper closure. It is inlinable so that it, and the handling of the result, are
-    /// specialized for `T` in the caller's module: unspecialized generic
-    /// code was a fifth of the cost of a task.
+    /// the task, which then serves as its context; the one allocation left
+    /// is the wrapper Swift puts around a `@LoopActor` closure to run it as
+    /// a task. It is typed `throws` (though it never throws) because Swift
+    /// runs throwing operations directly and wraps non-throwing ones in one
+    /// more closure. It is inlinable so that it, and the handling of the
+    /// result, are specialized for `T` in the caller's module: unspecialized
+    /// generic code was a fifth of the cost of a task.
     @inlinable
     func start(_ operation: @escaping @LoopActor () async throws -> T) {
         self.operation = operation

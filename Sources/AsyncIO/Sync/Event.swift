@@ -40,6 +40,7 @@ public final class Event: @LoopActor CustomStringConvertible {
 
     /// Returns at once if the flag is set, else suspends until `set()` is
     /// called. Throws `CancelledError` if the task is cancelled meanwhile.
+    ///
     /// Inlined into the caller, as `Future.value` is: a call costs two
     /// executor checks.
     @inlinable @inline(__always)
