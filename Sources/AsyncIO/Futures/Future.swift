@@ -40,10 +40,17 @@ public class Future<T: Sendable>: FutureCore {
 
     /// Suspends the current task until the future is done, then returns its
     /// result or throws its error (asyncio's `await future`).
+    ///
+    /// `waitUntilDone` written out rather than called: each inlined async
+    /// function still costs an executor switch where it ends.
     @inlinable
     public var value: T {
         get async throws {
-            try await waitUntilDone()
+            if !isDone {
+                let task = currentTask()
+                await suspendOnLoop { park($0, task: task) }
+                if let task, let cancelled = task.resumed() { throw cancelled }
+            }
             return try result()
         }
     }

@@ -11,11 +11,14 @@ final class Waiter: FutureCore {
 
     /// Suspends until woken; throws `CancelledError` if cancelled instead.
     /// Inlined: one more frame would overflow a waiting task's first memory
-    /// slab and cost it another kilobyte.
+    /// slab and cost it another kilobyte. `waitUntilDone` is written out
+    /// rather than called, as in `Future.value`.
     @usableFromInline
     var value: Void {
         @inlinable @inline(__always) get async throws {
-            try await waitUntilDone()
+            let task = currentTask()
+            await suspendOnLoop { park($0, task: task) }
+            if let task, let cancelled = task.resumed() { throw cancelled }
             try checkSucceeded()
         }
     }
