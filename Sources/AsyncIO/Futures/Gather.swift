@@ -1,19 +1,22 @@
 /// The future behind `gather`: done when every child is, or at the first
 /// error. Cancelling it cancels the children (asyncio's `_GatheringFuture`).
-/// `collect` turns each finished child into an element of the result.
-@LoopActor
-final class GatheringFuture<T: Sendable, Element: Sendable>: Future<[Element]> {
-    private let children: [Future<T>]
+/// `collect` turns each finished child into an element of the result. The
+/// children keep their own type, so an array of tasks is not copied into
+/// an array of futures (with a retain and later a release of each).
+@LoopActor @usableFromInline
+final class GatheringFuture<T: Sendable, Child: Future<T>, Element: Sendable>: Future<[Element]> {
+    private let children: [Child]
     private let returnExceptions: Bool
-    private let collect: (Future<T>) -> Element
+    private let collect: (Child) -> Element
     /// Reserved at the start: a large allocation at the end, after many
     /// children were freed, makes malloc consolidate all their memory first.
     private var collected: [Element] = []
     private var finishedCount = 0
     private var cancelRequested = false
 
-    init(_ children: [Future<T>], returnExceptions: Bool, loop: EventLoop,
-         collect: @escaping (Future<T>) -> Element) {
+    @usableFromInline
+    init(_ children: [Child], returnExceptions: Bool, loop: EventLoop,
+         collect: @escaping (Child) -> Element) {
         self.children = children
         self.returnExceptions = returnExceptions
         self.collect = collect
@@ -68,8 +71,9 @@ final class GatheringFuture<T: Sendable, Element: Sendable>: Future<[Element]> {
 /// Waits for all the futures and returns their results in argument order
 /// (asyncio's `gather`). The first error is thrown at once and the other
 /// futures go on running. Cancelling the waiting task cancels them all.
-@LoopActor
-public func gather<T: Sendable>(_ futures: [Future<T>]) async throws -> [T] {
+/// Inlinable, so that it is specialized for the caller's result type.
+@LoopActor @inlinable
+public func gather<T: Sendable, Child: Future<T>>(_ futures: [Child]) async throws -> [T] {
     // Reached only when every child succeeded.
     try await GatheringFuture(futures, returnExceptions: false, loop: runningLoop()) { try! $0.result() }.value
 }
@@ -81,9 +85,9 @@ public func gather<T: Sendable>(_ futures: Future<T>...) async throws -> [T] {
 
 /// `gather(..., return_exceptions=True)`: errors, cancellation included,
 /// are returned in place of results instead of thrown.
-@LoopActor
-public func gather<T: Sendable>(
-    _ futures: [Future<T>], returnExceptions: Bool
+@LoopActor @inlinable
+public func gather<T: Sendable, Child: Future<T>>(
+    _ futures: [Child], returnExceptions: Bool
 ) async throws -> [Result<T, any Error>] {
     try await GatheringFuture(futures, returnExceptions: returnExceptions, loop: runningLoop()) { child in
         Result { try child.result() }

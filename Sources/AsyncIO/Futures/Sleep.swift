@@ -21,12 +21,11 @@ public func sleep(_ seconds: Double) async throws {
 final class SleepTimer: TimerHandle, Awaited {
     private var continuation: UnsafeContinuation<Void, Never>?
     private var cancelledMessage: String?
-    private unowned let loop: EventLoop
 
     /// A timer due `seconds` from now.
     @usableFromInline
     init(after seconds: Double) {
-        loop = runningLoop()
+        let loop = runningLoop()
         super.init(when: loop.time() + seconds, loop: loop, label: "sleep", nil)
     }
 

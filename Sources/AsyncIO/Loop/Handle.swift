@@ -36,7 +36,12 @@ public class Handle: @LoopActor CustomStringConvertible {
 public class TimerHandle: Handle {
     /// The loop time at which the callback is due.
     public let when: Double
-    private weak var loop: EventLoop?
+    /// Held strongly, as futures hold theirs: one weak (or unowned)
+    /// reference to the loop moves its reference count to a side table for
+    /// good, and every retain and release of the loop, which is most of
+    /// them, takes the slow path. Closing the loop drops its timers, which
+    /// ends the cycle through the timer queue.
+    let loop: EventLoop
     /// True while the handle sits in the loop's timer queue.
     @exclusivity(unchecked) var isScheduled = true
 
@@ -49,7 +54,7 @@ public class TimerHandle: Handle {
     public override func cancel() {
         guard !isCancelled else { return }
         super.cancel()
-        if isScheduled { loop?.timerCancelled() }
+        if isScheduled { loop.timerCancelled() }
     }
 
     public override var description: String {
