@@ -125,20 +125,7 @@ public class Queue<Element>: @LoopActor CustomStringConvertible {
     /// Suspends until a `get` (or `shutdown`) wakes this task.
     @usableFromInline
     final func waitForRoom() async throws {
-        if isShutDown { throw QueueShutDown() }
-        let putter = try binding.makeWaiter(for: description)
-        putters.append(putter)
-        do {
-            try await putter.value
-        } catch {
-            putter.cancel()
-            putters.remove(putter)
-            // Woken by a get and then cancelled before running: the free
-            // slot is someone else's turn, or it would go unused while they
-            // wait.
-            if !isFull, !putter.isCancelled { wakeUpNext(&putters) }
-            throw error
-        }
+        try await wait(in: \.putters) { $0.isFull }
     }
 
     /// Puts `item` without waiting; throws `QueueFull` if there is no room
@@ -168,17 +155,27 @@ public class Queue<Element>: @LoopActor CustomStringConvertible {
     /// Suspends until a `put` (or `shutdown`) wakes this task.
     @usableFromInline
     final func waitForItem() async throws {
+        try await wait(in: \.getters) { $0.isEmpty }
+    }
+
+    /// Waits in `line` (the getters or the putters) until woken. A waiter
+    /// woken and then cancelled before it ran passes its turn to the next
+    /// in line unless the queue is `blocked` again: otherwise the item (or
+    /// the free slot) it was woken for would sit unused while they wait.
+    /// Inlined so that a waiting task has no extra frame.
+    @inline(__always)
+    private final func wait(
+        in line: ReferenceWritableKeyPath<Queue, Deque<Waiter>>, blocked: (Queue) -> Bool
+    ) async throws {
         if isShutDown { throw QueueShutDown() }
-        let getter = try binding.makeWaiter(for: description)
-        getters.append(getter)
+        let waiter = try binding.makeWaiter(for: description)
+        self[keyPath: line].append(waiter)
         do {
-            try await getter.value
+            try await waiter.value
         } catch {
-            getter.cancel()
-            getters.remove(getter)
-            // Woken by a put and then cancelled before running: the item is
-            // for the next getter, or it would sit there while they wait.
-            if !isEmpty, !getter.isCancelled { wakeUpNext(&getters) }
+            waiter.cancel()
+            self[keyPath: line].remove(waiter)
+            if !blocked(self), !waiter.isCancelled { wakeUpNext(&self[keyPath: line]) }
             throw error
         }
     }
