@@ -16,17 +16,13 @@ extension EventLoop {
     @LoopActor
     public func addReader(_ fd: Int32, label: String = "reader",
                           _ callback: @escaping @LoopActor () throws -> Void) throws(OSError) {
-        checkOpen()
-        try updateWatch(fd) { $0.reader = Handle(label: label, callback) }
+        try watch(fd, \.reader, Handle(label: label, callback))
     }
 
     /// Stops watching `fd` for reading; returns whether it was watched.
     @LoopActor @discardableResult
     public func removeReader(_ fd: Int32) -> Bool {
-        guard let handle = watches[fd]?.reader else { return false }
-        handle.cancel()
-        try? updateWatch(fd) { $0.reader = nil }
-        return true
+        unwatch(fd, \.reader)
     }
 
     /// Calls `callback` whenever `fd` is writable, until `removeWriter`
@@ -34,16 +30,28 @@ extension EventLoop {
     @LoopActor
     public func addWriter(_ fd: Int32, label: String = "writer",
                           _ callback: @escaping @LoopActor () throws -> Void) throws(OSError) {
-        checkOpen()
-        try updateWatch(fd) { $0.writer = Handle(label: label, callback) }
+        try watch(fd, \.writer, Handle(label: label, callback))
     }
 
     /// Stops watching `fd` for writing; returns whether it was watched.
     @LoopActor @discardableResult
     public func removeWriter(_ fd: Int32) -> Bool {
-        guard let handle = watches[fd]?.writer else { return false }
+        unwatch(fd, \.writer)
+    }
+
+    /// Sets one side (reader or writer) of the watch on `fd`.
+    @LoopActor
+    private func watch(_ fd: Int32, _ side: WritableKeyPath<FDWatch, Handle?>, _ handle: Handle) throws(OSError) {
+        checkOpen()
+        try updateWatch(fd) { $0[keyPath: side] = handle }
+    }
+
+    /// Cancels and clears one side of the watch on `fd`, if set.
+    @LoopActor
+    private func unwatch(_ fd: Int32, _ side: WritableKeyPath<FDWatch, Handle?>) -> Bool {
+        guard let handle = watches[fd]?[keyPath: side] else { return false }
         handle.cancel()
-        try? updateWatch(fd) { $0.writer = nil }
+        try? updateWatch(fd) { $0[keyPath: side] = nil }
         return true
     }
 
