@@ -160,6 +160,58 @@ import Glibc
         #expect(outcome == "cancelled")
     }
 
+    @Test func cancellationJustBeforeTheSleepTimerRunsWins() throws {
+        // A callback that cancels the task and the task's sleep timer become
+        // due in the same iteration, callback first: the sleep is cancelled
+        // after its timer left the queue, and the timer then does nothing.
+        let (outcome, cancelledLeft) = try runLoop { loop -> (String, Int) in
+            let task = loop.createTask { () -> String in
+                do { try await sleep(0.002); return "slept" } catch let error as CancelledError {
+                    return "cancelled: \(error.message ?? "")"
+                }
+            }
+            loop.callLater(0.001) { task.cancel(message: "stop") }
+            try await sleep(0)  // the task is now asleep
+            usleep(20_000)  // both deadlines pass, so one iteration makes both due, callback first
+            let outcome = try await task.value
+            return (outcome, loop.timers.cancelledCount)
+        }
+        #expect(outcome == "cancelled: stop")
+        #expect(cancelledLeft == 0)
+    }
+
+    @Test func cancelledSleepsLeaveTheTimerQueue() throws {
+        let (afterCancel, cancelledLeft, outcomes) = try runLoop { loop -> (Int, Int, [String]) in
+            let tasks = (0..<1000).map { i in
+                loop.createTask { () -> String in
+                    do { try await sleep(i < 990 ? 30 : 0.01); return "slept" } catch is CancelledError { return "cancelled" }
+                }
+            }
+            try await sleep(0)  // every task is asleep
+            for task in tasks.prefix(990) { task.cancel() }
+            try await sleep(0)  // the next iteration rebuilds the queue without them
+            let afterCancel = loop.timers.count
+            let outcomes = try await gather(tasks)
+            return (afterCancel, loop.timers.cancelledCount, outcomes)
+        }
+        #expect(afterCancel <= 11)  // the ten live sleeps, plus at most the main task's
+        #expect(cancelledLeft == 0)
+        #expect(outcomes == Array(repeating: "cancelled", count: 990) + Array(repeating: "slept", count: 10))
+    }
+
+    @Test func sleepWorksInASwiftTaskOnTheLoop() throws {
+        let slept = try runLoop { loop -> Bool in
+            let done = Future<Bool>(loop: loop)
+            let operation: @LoopActor () async throws -> Void = {
+                try await sleep(0.002)
+                try done.setResult(true)
+            }
+            Task(executorPreference: loop, operation: operation)
+            return try await done.value
+        }
+        #expect(slept)
+    }
+
     @Test func errorsThrownByTheBodyFinishTheTask() throws {
         let error = try runLoop { loop -> Boom? in
             let task = loop.createTask { () -> Int in throw Boom(tag: "inner") }

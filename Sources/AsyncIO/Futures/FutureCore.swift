@@ -180,6 +180,10 @@ public class FutureCore: AnyFuture, @LoopActor CustomStringConvertible {
         loop.suspendedInRuntime = true
     }
 
+    /// The timer of this task's `sleep` ran. Only a `LoopTask` sleeps; the
+    /// timer and ready queues hold it as this non-generic base.
+    func sleepTimerRan() {}
+
     // MARK: Description
 
     var stateName: String {

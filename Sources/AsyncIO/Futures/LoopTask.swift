@@ -13,23 +13,14 @@ protocol AwaitingTask: AnyLoopTask {
     var liveIndex: Int32 { get set }
     /// The Swift task running this task's steps.
     var swiftTask: UnsafeCurrentTask? { get }
-    /// The task is about to suspend until `awaited` is done.
-    func suspended(on awaited: any Awaited)
+    /// The task is about to suspend until `future` is done.
+    func suspended(on future: FutureCore)
+    /// Suspends the task for `seconds`: its `sleep`.
+    func sleep(_ seconds: Double, _ continuation: UnsafeContinuation<Void, Never>)
     /// The task resumed; returns the error to throw if it was cancelled
     /// after its future completed but before it could run.
     func resumed() -> CancelledError?
 }
-
-/// What a task can be suspended on: a future, or the timer of a `sleep`.
-/// Cancelling the task cancels it, which wakes the task.
-@LoopActor @usableFromInline
-protocol Awaited: AnyObject {
-    /// Returns false if it is already done, and then wakes nobody.
-    func cancel(message: String?) -> Bool
-    var repr: String { get }
-}
-
-extension FutureCore: Awaited {}
 
 /// The task whose step is running. The loop remembers it from the task's
 /// first step and each resumption at an AsyncIO suspension point, and
@@ -66,9 +57,9 @@ public final class LoopTask<T: Sendable>: Future<T>, AwaitingTask {
     private let givenName: String?
     /// Names the operation in reprs, as asyncio shows the coroutine.
     public let coroutine: String
-    /// What the task is suspended on, cancelled by `cancel()`.
-    /// Invariant: non-nil exactly while the task is suspended in an await.
-    @exclusivity(unchecked) private var waitingOn: (any Awaited)?
+    /// What the task is suspended on, cancelled by `cancel()`; nil while
+    /// it runs, and once what it awaited is done.
+    @exclusivity(unchecked) private var waitingOn: Suspension?
     /// A cancel request, with its message, that must be delivered at the
     /// next resumption; nil when there is none.
     @exclusivity(unchecked) private var pendingCancel: String??
@@ -178,9 +169,15 @@ public final class LoopTask<T: Sendable>: Future<T>, AwaitingTask {
     public override func cancel(message: String? = nil) -> Bool {
         guard !isDone else { return false }
         cancelRequests += 1
-        if let waitingOn, waitingOn.cancel(message: message) {
+        switch waitingOn {
+        case .future(let future):
             // The wake-up that follows throws CancelledError in the task.
+            if future.cancel(message: message) { return true }
+        case .sleeping(let sequence, let continuation):
+            cancelSleep(sequence, continuation, message: message)
             return true
+        case .sleepCancelled, nil:
+            break
         }
         pendingCancel = .some(message)
         return true
@@ -199,9 +196,9 @@ public final class LoopTask<T: Sendable>: Future<T>, AwaitingTask {
     }
 
     @usableFromInline
-    func suspended(on awaited: any Awaited) {
-        waitingOn = awaited
-        if case .some(let message) = pendingCancel, awaited.cancel(message: message) {
+    func suspended(on future: FutureCore) {
+        waitingOn = .future(future)
+        if case .some(let message) = pendingCancel, future.cancel(message: message) {
             pendingCancel = nil
         }
     }
@@ -211,11 +208,51 @@ public final class LoopTask<T: Sendable>: Future<T>, AwaitingTask {
         // Checked in debug builds: a step of this task must run on its own
         // loop's thread (several loops share the LoopActor executor).
         assert(ThreadLoop.current === loop, "a task of one loop resumed on another loop's thread")
-        waitingOn = nil
         loop.currentTask = self
+        if case .sleepCancelled(_, let error) = waitingOn {
+            // As asyncio: the sleep's CancelledError, not a later request's.
+            waitingOn = nil
+            pendingCancel = nil
+            return error as? CancelledError
+        }
+        waitingOn = nil
         guard case .some(let message) = pendingCancel else { return nil }
         pendingCancel = nil
         return CancelledError(message)
+    }
+
+    // MARK: Sleeping
+
+    @usableFromInline
+    func sleep(_ seconds: Double, _ continuation: UnsafeContinuation<Void, Never>) {
+        let sequence = loop.timers.schedule(sleeper: self, at: loop.time() + seconds)
+        waitingOn = .sleeping(sequence, continuation)
+        if case .some(let message) = pendingCancel {
+            pendingCancel = nil
+            cancelSleep(sequence, continuation, message: message)
+        }
+        loop.suspendedInRuntime = true
+    }
+
+    /// The sleep's timer ran: the task wakes on the next iteration, as
+    /// asyncio's task wakes when the sleep's future is done. A sleep
+    /// cancelled meanwhile has woken the task already.
+    override func sleepTimerRan() {
+        switch waitingOn {
+        case .sleeping(_, let continuation):
+            waitingOn = nil
+            loop.ready.append(.wakeUp(continuation))
+        case .sleepCancelled(let sequence, _):
+            loop.timers.forgetCancelledSleep(sequence)
+        case .future, nil:
+            assertionFailure("the timer of a sleep ran for a task that is not asleep")
+        }
+    }
+
+    private func cancelSleep(_ sequence: UInt64, _ continuation: UnsafeContinuation<Void, Never>, message: String?) {
+        loop.timers.cancelSleep(sequence)
+        waitingOn = .sleepCancelled(sequence, CancelledError(message))
+        loop.ready.append(.wakeUp(continuation))
     }
 
 
@@ -292,3 +329,22 @@ public func runningLoop() -> EventLoop {
 /// The task whose code is running, if any (asyncio's `current_task`).
 @LoopActor
 public func currentLoopTask() -> (any AnyLoopTask)? { currentTask() }
+
+/// What a suspended task waits for. A sleep has no future of its own: the
+/// task is itself the sleep's timer.
+@LoopActor
+enum Suspension {
+    case future(FutureCore)
+    /// In `sleep`, until the timer with this sequence number runs.
+    case sleeping(UInt64, UnsafeContinuation<Void, Never>)
+    /// A cancelled sleep: the task's wake-up is queued, and it will throw this.
+    case sleepCancelled(UInt64, any Error)
+
+    var repr: String {
+        switch self {
+        case .future(let future): future.repr
+        case .sleeping: "<Future pending>"
+        case .sleepCancelled: "<Future cancelled>"
+        }
+    }
+}

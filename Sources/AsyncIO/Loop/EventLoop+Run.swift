@@ -133,7 +133,12 @@ extension EventLoop {
         if !timers.isEmpty {
             // A timer is due once the clock has reached it; the epoll timeout
             // was rounded up, so nothing fires early.
-            timers.popDue(before: time().nextUp) { ready.append(.handle($0)) }
+            timers.popDue(before: time().nextUp) { timer in
+                switch timer {
+                case .handle(let handle): ready.append(.handle(handle))
+                case .sleeper(let task): ready.append(.sleepTimer(task))
+                }
+            }
         }
 
         var remaining = ready.count
@@ -173,6 +178,8 @@ extension EventLoop {
                 capturedJob = nil
                 runJob(job)
             }
+        case .sleepTimer(let task):
+            task.sleepTimerRan()
         }
     }
 

@@ -26,6 +26,8 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
         /// A task that gave way for one iteration; its step runs in this
         /// item's place (see `yieldOnce`).
         case wakeUp(UnsafeContinuation<Void, Never>)
+        /// The timer of a task in `sleep` is due (see `TimerQueue`).
+        case sleepTimer(FutureCore)
     }
 
     /// Work handed over by other threads, drained once per iteration.

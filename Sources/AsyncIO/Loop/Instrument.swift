@@ -20,6 +20,9 @@ extension Instrument {
 public enum ReadyItemKind {
     /// A callback from `callSoon`, a due timer, or I/O readiness.
     case callback(Handle)
+    /// The timer of a task's `sleep`, which schedules the task's wake-up
+    /// (asyncio runs a timer handle that completes the sleep's future).
+    case sleepTimer
     /// A step of a task: running it until its next suspension.
     case taskStep
 }
@@ -43,6 +46,7 @@ extension EventLoop.ReadyItem {
     var instrumentKind: ReadyItemKind {
         switch self {
         case .handle(let handle): .callback(handle)
+        case .sleepTimer: .sleepTimer
         case .job, .wakeUp: .taskStep
         }
     }
