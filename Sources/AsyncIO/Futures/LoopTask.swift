@@ -94,9 +94,11 @@ public final class LoopTask<T: Sendable>: Future<T>, AwaitingTask {
     /// The step closure is the task's outermost frame and is kept small:
     /// every frame of a suspended task shares its first memory slab, and
     /// overflowing it costs each task another kilobyte. It captures only
-    /// the task, which then serves as its context; the one allocation left
-    /// is the wrapper Swift puts around a `@LoopActor` closure to run it as
-    /// a task. It is typed `throws` (though it never throws) because Swift
+    /// the task, which then serves as its context, and it is a literal at
+    /// the call, so it needs no allocation at all: a closure value passed to
+    /// `Task` gets a 32-byte wrapper that carries its isolation. (Swift 6.3
+    /// drops the `@LoopActor` of such a literal unless it is also marked
+    /// `@Sendable`.) It is typed `throws` (though it never throws) because Swift
     /// runs throwing operations directly and wraps non-throwing ones in one
     /// more closure. It is inlinable so that it, and the handling of the
     /// result, are specialized for `T` in the caller's module: unspecialized
@@ -104,7 +106,7 @@ public final class LoopTask<T: Sendable>: Future<T>, AwaitingTask {
     @inlinable
     func start(_ operation: @escaping @LoopActor () async throws -> T) {
         self.operation = operation
-        let step: @LoopActor () async throws -> Void = { [self] in
+        Swift.Task(executorPreference: loop) { @Sendable @LoopActor [self] () async throws -> Void in
             guard begin(), let operation = self.operation else { return }
             do {
                 let value = try await operation()
@@ -114,7 +116,6 @@ public final class LoopTask<T: Sendable>: Future<T>, AwaitingTask {
                 endFailing(error)
             }
         }
-        Swift.Task(executorPreference: loop, operation: step)
     }
 
     /// Bookkeeping before the first step; false if the task was cancelled
