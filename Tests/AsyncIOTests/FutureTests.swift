@@ -68,6 +68,23 @@ import Testing
         #expect(log == ["set", "first 7", "second", "added when done"])
     }
 
+    @Test func aLoneDoneCallbackRunsWhereAsyncioSchedulesIt() throws {
+        // Completing the future schedules its callback at the back of the
+        // ready queue; removing it then no longer stops it, as in asyncio.
+        let log = try runLoop { loop -> [String] in
+            let log = Log()
+            let future = Future<Int>(loop: loop)
+            let token = future.addDoneCallback { log("callback \((try? $0.result()) ?? -1)") }
+            loop.callSoon { log("soon before") }
+            try future.setResult(3)
+            loop.callSoon { log("soon after") }
+            log("removed after done: \(future.removeDoneCallback(token))")
+            try await sleep(0)
+            return log.entries
+        }
+        #expect(log == ["removed after done: 0", "soon before", "callback 3", "soon after"])
+    }
+
     @Test func awaitingADoneFutureDoesNotSuspend() throws {
         let log = try runLoop { loop -> [String] in
             let log = Log()

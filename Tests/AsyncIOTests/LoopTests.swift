@@ -248,6 +248,7 @@ final class CountingInstrument: Instrument {
         switch item {
         case .callback(let handle): callbacks.append(handle.label)
         case .sleepTimer: sleepTimers += 1
+        case .doneCallback(let future): callbacks.append(future.callbackLabel)
         case .taskStep: taskSteps += 1
         }
     }

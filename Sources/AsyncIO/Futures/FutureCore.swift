@@ -85,6 +85,12 @@ public class FutureCore: AnyFuture, @LoopActor CustomStringConvertible {
     func finish(_ final: Status) {
         status = final
         guard let first = firstWaiter else { return }
+        if case .callback = first, moreWaiters.isEmpty {
+            // A lone callback stays where it is until the ready queue runs
+            // it: asyncio's handle for it, without allocating one.
+            loop.ready.append(.doneCallback(self))
+            return
+        }
         firstWaiter = nil
         notify(first)
         guard !moreWaiters.isEmpty else { return }
@@ -102,6 +108,13 @@ public class FutureCore: AnyFuture, @LoopActor CustomStringConvertible {
             // exactly where asyncio schedules the task's wake-up.
             loop.ready.append(.wakeUp(continuation))
         }
+    }
+
+    /// Runs the lone done callback that `finish` left in place.
+    func runDoneCallback() {
+        guard case .callback(_, let callback) = firstWaiter else { return }
+        firstWaiter = nil
+        callback(self)
     }
 
     private func addWaiter(_ waiter: Waiter) {
@@ -134,8 +147,10 @@ public class FutureCore: AnyFuture, @LoopActor CustomStringConvertible {
     }
 
     /// Removes a callback added earlier; returns how many were removed.
+    /// Once the future is done its callbacks are scheduled, and stay so.
     @discardableResult
     public func removeDoneCallback(_ token: DoneCallbackToken) -> Int {
+        guard status == .pending else { return 0 }
         func matches(_ waiter: Waiter) -> Bool {
             if case .callback(let other, _) = waiter { return other == token }
             return false

@@ -180,6 +180,8 @@ extension EventLoop {
             }
         case .sleepTimer(let task):
             task.sleepTimerRan()
+        case .doneCallback(let future):
+            future.runDoneCallback()
         }
     }
 

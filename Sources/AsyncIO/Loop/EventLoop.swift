@@ -28,6 +28,8 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
         case wakeUp(UnsafeContinuation<Void, Never>)
         /// The timer of a task in `sleep` is due (see `TimerQueue`).
         case sleepTimer(FutureCore)
+        /// The lone done callback of a future that is done.
+        case doneCallback(FutureCore)
     }
 
     /// Work handed over by other threads, drained once per iteration.

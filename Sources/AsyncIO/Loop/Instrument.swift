@@ -23,6 +23,8 @@ public enum ReadyItemKind {
     /// The timer of a task's `sleep`, which schedules the task's wake-up
     /// (asyncio runs a timer handle that completes the sleep's future).
     case sleepTimer
+    /// A done callback of this future (asyncio schedules it as a callback).
+    case doneCallback(FutureCore)
     /// A step of a task: running it until its next suspension.
     case taskStep
 }
@@ -47,6 +49,7 @@ extension EventLoop.ReadyItem {
         switch self {
         case .handle(let handle): .callback(handle)
         case .sleepTimer: .sleepTimer
+        case .doneCallback(let future): .doneCallback(future)
         case .job, .wakeUp: .taskStep
         }
     }
