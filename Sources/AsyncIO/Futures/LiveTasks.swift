@@ -5,8 +5,9 @@
 /// are chained through the slots themselves, so removing allocates nothing.
 @LoopActor
 struct LiveTasks {
+    /// Eight bytes: a task is kept as its non-generic base class.
     private enum Slot {
-        case task(any AwaitingTask)
+        case task(FutureCore)
         /// A free slot, and the next free one (-1 for none).
         case hole(next: Int32)
     }
@@ -16,28 +17,25 @@ struct LiveTasks {
     private(set) var count = 0
 
     /// The live tasks, in no particular (but deterministic) order.
-    var tasks: [any AwaitingTask] {
-        slots.compactMap { if case .task(let task) = $0 { task } else { nil } }
+    var tasks: [any AnyLoopTask] {
+        slots.compactMap { if case .task(let task) = $0 { task as? any AnyLoopTask } else { nil } }
     }
 
-    mutating func insert(_ task: any AwaitingTask) {
+    /// Adds a task; returns its slot, which `remove` needs.
+    mutating func insert(_ task: FutureCore) -> Int32 {
         count += 1
-        if firstHole >= 0 {
-            let index = firstHole
-            guard case .hole(let next) = slots[Int(index)] else { preconditionFailure("corrupt task list") }
-            firstHole = next
-            slots[Int(index)] = .task(task)
-            task.liveIndex = index
-        } else {
-            task.liveIndex = Int32(slots.count)
+        guard firstHole >= 0 else {
             slots.append(.task(task))
+            return Int32(slots.count - 1)
         }
+        let index = firstHole
+        guard case .hole(let next) = slots[Int(index)] else { preconditionFailure("corrupt task list") }
+        firstHole = next
+        slots[Int(index)] = .task(task)
+        return index
     }
 
-    mutating func remove(_ task: any AwaitingTask) {
-        let index = task.liveIndex
-        guard index >= 0 else { return }
-        task.liveIndex = -1
+    mutating func remove(at index: Int32) {
         count -= 1
         if count == 0 {
             slots.removeAll(keepingCapacity: true)

@@ -10,7 +10,6 @@ public protocol AnyLoopTask: AnyFuture {
 /// What a future needs to know about the task awaiting it.
 @LoopActor @usableFromInline
 protocol AwaitingTask: AnyLoopTask {
-    var liveIndex: Int32 { get set }
     /// The Swift task running this task's steps.
     var swiftTask: UnsafeCurrentTask? { get }
     /// The task is about to suspend until `future` is done.
@@ -69,7 +68,7 @@ public final class LoopTask<T: Sendable>: Future<T>, AwaitingTask {
     /// The body, dropped once the task is done (with what it captured).
     @usableFromInline @exclusivity(unchecked) var operation: (@LoopActor () async throws -> T)?
     /// Where the task sits in the loop's list of live tasks.
-    @usableFromInline @exclusivity(unchecked) var liveIndex: Int32 = -1
+    @exclusivity(unchecked) private var liveIndex: Int32 = -1
     @exclusivity(unchecked) private var cancelRequests: Int32 = 0
     private let fileID: StaticString
 
@@ -85,7 +84,7 @@ public final class LoopTask<T: Sendable>: Future<T>, AwaitingTask {
         self.fileID = fileID
         self.line = UInt32(truncatingIfNeeded: line)
         super.init(loop: loop)
-        loop.liveTasks.insert(self)
+        liveIndex = loop.liveTasks.insert(self)
     }
 
     /// Schedules the first step. The Swift task keeps this object alive
@@ -156,7 +155,10 @@ public final class LoopTask<T: Sendable>: Future<T>, AwaitingTask {
     @usableFromInline
     func retire() {
         operation = nil
-        loop.liveTasks.remove(self)
+        if liveIndex >= 0 {
+            loop.liveTasks.remove(at: liveIndex)
+            liveIndex = -1
+        }
         if !loop.tasksBySwiftTask.isEmpty, let swiftTask { loop.tasksBySwiftTask[swiftTask] = nil }
         swiftTask = nil
         loop.currentTask = nil
