@@ -51,26 +51,27 @@ public final class LoopTask<T: Sendable>: Future<T>, AwaitingTask {
         return "\(file):\(line)"
     }
 
-    // Fields are ordered, and narrow, so that a task fits a 208-byte
-    // allocation (for small results): every live task has one.
+    // Fields are ordered, and narrow, so that a task fits a 192-byte
+    // allocation (for small results): every live task has one. The first
+    // fills the end of `Future`'s last eight bytes; the four-byte ones
+    // after `fileID` fill the end of its.
+    private let number: UInt32
     private let givenName: String?
     /// Names the operation in reprs, as asyncio shows the coroutine.
     public let coroutine: String
     /// What the task is suspended on, cancelled by `cancel()`; nil while
     /// it runs, and once what it awaited is done.
     @exclusivity(unchecked) private var waitingOn: Suspension?
-    /// A cancel request, with its message, that must be delivered at the
-    /// next resumption; nil when there is none.
-    @exclusivity(unchecked) private var pendingCancel: String??
+    /// A cancel request that must be delivered at the next resumption.
+    @exclusivity(unchecked) private var pendingCancel: CancelRequest?
     @usableFromInline @exclusivity(unchecked) private(set) var swiftTask: UnsafeCurrentTask?
-    private let number: UInt32
-    private let line: UInt32
     /// The body, dropped once the task is done (with what it captured).
     @usableFromInline @exclusivity(unchecked) var operation: (@LoopActor () async throws -> T)?
+    private let fileID: StaticString
+    private let line: UInt32
     /// Where the task sits in the loop's list of live tasks.
     @exclusivity(unchecked) private var liveIndex: Int32 = -1
     @exclusivity(unchecked) private var cancelRequests: Int32 = 0
-    private let fileID: StaticString
 
     @usableFromInline
     init(loop: EventLoop, name: String?, coroutine: String, fileID: StaticString, line: UInt) {
@@ -124,9 +125,9 @@ public final class LoopTask<T: Sendable>: Future<T>, AwaitingTask {
         assert(ThreadLoop.current === loop, "a task of one loop started on another loop's thread")
         swiftTask = withUnsafeCurrentTask { $0 }
         loop.currentTask = self
-        guard case .some(let message) = pendingCancel else { return true }
+        guard let request = pendingCancel else { return true }
         pendingCancel = nil
-        super.cancel(message: message)
+        super.cancel(message: request.message)
         retire()
         return false
     }
@@ -135,9 +136,9 @@ public final class LoopTask<T: Sendable>: Future<T>, AwaitingTask {
     /// even though its body returned.
     @usableFromInline
     func cancelInsteadOfResult() -> Bool {
-        guard case .some(let message) = pendingCancel else { return false }
+        guard let request = pendingCancel else { return false }
         pendingCancel = nil
-        super.cancel(message: message)
+        super.cancel(message: request.message)
         return true
     }
 
@@ -182,7 +183,7 @@ public final class LoopTask<T: Sendable>: Future<T>, AwaitingTask {
         case .sleepCancelled, nil:
             break
         }
-        pendingCancel = .some(message)
+        pendingCancel = CancelRequest(message: message)
         return true
     }
 
@@ -201,7 +202,7 @@ public final class LoopTask<T: Sendable>: Future<T>, AwaitingTask {
     @usableFromInline
     func suspended(on future: FutureCore) {
         waitingOn = .future(future)
-        if case .some(let message) = pendingCancel, future.cancel(message: message) {
+        if let request = pendingCancel, future.cancel(message: request.message) {
             pendingCancel = nil
         }
     }
@@ -219,9 +220,9 @@ public final class LoopTask<T: Sendable>: Future<T>, AwaitingTask {
             return error as? CancelledError
         }
         waitingOn = nil
-        guard case .some(let message) = pendingCancel else { return nil }
+        guard let request = pendingCancel else { return nil }
         pendingCancel = nil
-        return CancelledError(message)
+        return CancelledError(request.message)
     }
 
     // MARK: Sleeping
@@ -230,9 +231,9 @@ public final class LoopTask<T: Sendable>: Future<T>, AwaitingTask {
     func sleep(_ seconds: Double, _ continuation: UnsafeContinuation<Void, Never>) {
         let sequence = loop.timers.schedule(sleeper: self, at: loop.time() + seconds)
         waitingOn = .sleeping(sequence, continuation)
-        if case .some(let message) = pendingCancel {
+        if let request = pendingCancel {
             pendingCancel = nil
-            cancelSleep(sequence, continuation, message: message)
+            cancelSleep(sequence, continuation, message: request.message)
         }
         loop.suspendedInRuntime = true
     }
@@ -350,4 +351,11 @@ enum Suspension {
         case .sleepCancelled: "<Future cancelled>"
         }
     }
+}
+
+/// A cancel request waiting for the task's next resumption; a class, so
+/// the field costs a task eight bytes (requests are rare).
+final class CancelRequest: Sendable {
+    let message: String?
+    init(message: String?) { self.message = message }
 }
