@@ -119,4 +119,49 @@ import Testing
         #expect(outcome == "CancelledError()")
         #expect(waiters == 0)
     }
+
+    @Test func cancellingAWaiterThrowsItsMessageAndLeavesTheQueue() throws {
+        let (outcome, waiters) = try runLoop { loop -> (String, Int) in
+            let event = Event()
+            let waiter = loop.createTask { try await event.wait() }
+            try await sleep(0)
+            waiter.cancel(message: "stop waiting")
+            let waiters = event.waiters.count  // it left at once
+            return (await errorOf { try await waiter.value }, waiters)
+        }
+        #expect(outcome == "CancelledError('stop waiting')")
+        #expect(waiters == 0)
+    }
+
+    @Test func aTaskCancelledWhileRunningThrowsAtItsWait() throws {
+        let (outcome, waiters) = try runLoop { loop -> (String, Int) in
+            let event = Event()
+            var task: LoopTask<Void>?
+            task = loop.createTask {
+                task?.cancel(message: "early")  // a request to deliver at the next await
+                try await event.wait()
+            }
+            let outcome = await errorOf { try await task!.value }
+            return (outcome, event.waiters.count)
+        }
+        #expect(outcome == "CancelledError('early')")
+        #expect(waiters == 0)
+    }
+
+    @Test func aSwiftTaskOnTheLoopCanWait() throws {
+        let woke = try runLoop { loop -> Bool in
+            let event = Event()
+            let done = Future<Bool>(loop: loop)
+            let operation: @LoopActor () async throws -> Void = {
+                try await event.wait()
+                try done.setResult(true)
+            }
+            Task(executorPreference: loop, operation: operation)
+            try await sleep(0.002)
+            #expect(event.waiters.count == 1)
+            event.set()
+            return try await done.value
+        }
+        #expect(woke)
+    }
 }

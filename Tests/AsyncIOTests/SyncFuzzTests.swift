@@ -265,7 +265,7 @@ private func eventScenario(_ dice: Dice) async throws -> String? {
     }
     var steps = 0
     return try await drive(workers, cancellable: workers, dice: dice, everyStep: {
-        if event.isSet, event.waiters.contains(where: { !$0.isDone }) {
+        if event.isSet, !event.waiters.isEmpty {
             return "a waiter sleeps while the event is set"
         }
         // Toggle at random for a while, then leave it set.

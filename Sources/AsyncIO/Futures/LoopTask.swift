@@ -16,6 +16,9 @@ protocol AwaitingTask: AnyLoopTask {
     func suspended(on future: FutureCore)
     /// Suspends the task for `seconds`: its `sleep`.
     func sleep(_ seconds: Double, _ continuation: UnsafeContinuation<Void, Never>)
+    /// The task is about to wait in `event`'s queue; false if a pending
+    /// cancel request wakes it at once instead.
+    func parking(on event: Event, _ continuation: UnsafeContinuation<Void, Never>) -> Bool
     /// The task resumed; returns the error to throw if it was cancelled
     /// after its future completed but before it could run.
     func resumed() -> CancelledError?
@@ -180,7 +183,12 @@ public final class LoopTask<T: Sendable>: Future<T>, AwaitingTask {
         case .sleeping(let sequence, let continuation):
             cancelSleep(sequence, continuation, message: message)
             return true
-        case .sleepCancelled, nil:
+        case .parked(let event):
+            if let continuation = event.unpark(ObjectIdentifier(self)) {
+                wakeCancelled(continuation, message: message)
+                return true
+            }
+        case .sleepCancelled, .cancelled, nil:
             break
         }
         pendingCancel = CancelRequest(message: message)
@@ -213,11 +221,14 @@ public final class LoopTask<T: Sendable>: Future<T>, AwaitingTask {
         // loop's thread (several loops share the LoopActor executor).
         assert(ThreadLoop.current === loop, "a task of one loop resumed on another loop's thread")
         loop.currentTask = self
-        if case .sleepCancelled(_, let error) = waitingOn {
-            // As asyncio: the sleep's CancelledError, not a later request's.
+        switch waitingOn {
+        case .sleepCancelled(_, let error), .cancelled(let error):
+            // As asyncio: the CancelledError of what it awaited, not a later request's.
             waitingOn = nil
             pendingCancel = nil
             return error as? CancelledError
+        default:
+            break
         }
         waitingOn = nil
         guard let request = pendingCancel else { return nil }
@@ -238,6 +249,25 @@ public final class LoopTask<T: Sendable>: Future<T>, AwaitingTask {
         loop.suspendedInRuntime = true
     }
 
+    // MARK: Waiting in an Event
+
+    @usableFromInline
+    func parking(on event: Event, _ continuation: UnsafeContinuation<Void, Never>) -> Bool {
+        if let request = pendingCancel {
+            pendingCancel = nil
+            wakeCancelled(continuation, message: request.message)
+            return false
+        }
+        waitingOn = .parked(event)
+        return true
+    }
+
+    /// Wakes the task to throw `CancelledError` from what it awaited.
+    private func wakeCancelled(_ continuation: UnsafeContinuation<Void, Never>, message: String?) {
+        waitingOn = .cancelled(CancelledError(message))
+        loop.ready.append(.wakeUp(continuation))
+    }
+
     /// The sleep's timer ran: the task wakes on the next iteration, as
     /// asyncio's task wakes when the sleep's future is done. A sleep
     /// cancelled meanwhile has woken the task already.
@@ -248,7 +278,7 @@ public final class LoopTask<T: Sendable>: Future<T>, AwaitingTask {
             loop.ready.append(.wakeUp(continuation))
         case .sleepCancelled(let sequence, _):
             loop.timers.forgetCancelledSleep(sequence)
-        case .future, nil:
+        case .future, .parked, .cancelled, nil:
             assertionFailure("the timer of a sleep ran for a task that is not asleep")
         }
     }
@@ -343,12 +373,16 @@ enum Suspension {
     case sleeping(UInt64, UnsafeContinuation<Void, Never>)
     /// A cancelled sleep: the task's wake-up is queued, and it will throw this.
     case sleepCancelled(UInt64, any Error)
+    /// Waiting in an `Event`'s queue.
+    case parked(Event)
+    /// Cancelled while parked: the task's wake-up is queued, and it will throw this.
+    case cancelled(any Error)
 
     var repr: String {
         switch self {
         case .future(let future): future.repr
-        case .sleeping: "<Future pending>"
-        case .sleepCancelled: "<Future cancelled>"
+        case .sleeping, .parked: "<Future pending>"
+        case .sleepCancelled, .cancelled: "<Future cancelled>"
         }
     }
 }

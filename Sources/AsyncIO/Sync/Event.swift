@@ -7,11 +7,20 @@ import DequeModule
 /// first time a task has to wait for it.
 @LoopActor
 public final class Event: @LoopActor CustomStringConvertible {
+    /// A task waiting for the flag: the continuation that wakes it, and,
+    /// for a loop task, its identity, so that cancelling it can find it.
+    @usableFromInline
+    struct Parked {
+        let task: ObjectIdentifier?
+        let continuation: UnsafeContinuation<Void, Never>
+    }
+
     /// Whether the flag is set (asyncio's `is_set()`).
     public private(set) var isSet: Bool
-    /// Tasks waiting for the flag, oldest first; each removes its own
-    /// waiter when it resumes, woken or cancelled.
-    private(set) var waiters = Deque<Waiter>()
+    /// Tasks waiting for the flag, oldest first. A waiting task needs no
+    /// future of its own (asyncio makes one per waiter): setting the flag
+    /// wakes it directly, and cancelling it takes it out of this queue.
+    private(set) var waiters = Deque<Parked>()
     private var binding = LoopBinding()
 
     public nonisolated init() {
@@ -28,9 +37,9 @@ public final class Event: @LoopActor CustomStringConvertible {
     public func set() {
         guard !isSet else { return }
         isSet = true
-        for waiter in waiters where !waiter.isDone {
-            waiter.succeed()
-        }
+        guard let loop = binding.loop, !waiters.isEmpty else { return }
+        for parked in waiters { loop.ready.append(.wakeUp(parked.continuation)) }
+        waiters.removeAll()
     }
 
     /// Clears the flag; later calls of `wait()` suspend until `set()`.
@@ -46,21 +55,34 @@ public final class Event: @LoopActor CustomStringConvertible {
     @inlinable @inline(__always)
     public func wait() async throws {
         if isSet { return }
-        let waiter = try addWaiter()
-        defer { removeWaiter(waiter) }
-        try await waiter.value
+        let loop = try bind()
+        let task = currentTask()
+        await suspendOnLoop { park(task, $0, on: loop) }
+        if let task, let cancelled = task.resumed() { throw cancelled }
     }
 
     @usableFromInline
-    func addWaiter() throws -> Waiter {
-        let waiter = try binding.makeWaiter(for: description)
-        waiters.append(waiter)
-        return waiter
+    func bind() throws -> EventLoop {
+        try binding.bind(owner: description)
     }
 
     @usableFromInline
-    func removeWaiter(_ waiter: Waiter) {
-        waiters.remove(waiter)
+    func park(_ task: (any AwaitingTask)?, _ continuation: UnsafeContinuation<Void, Never>, on loop: EventLoop) {
+        loop.suspendedInRuntime = true
+        guard let task else {
+            waiters.append(Parked(task: nil, continuation: continuation))
+            return
+        }
+        if task.parking(on: self, continuation) {
+            waiters.append(Parked(task: ObjectIdentifier(task), continuation: continuation))
+        }
+    }
+
+    /// Takes a cancelled task out of the queue; its continuation, or nil if
+    /// it is not waiting (`set()` has woken it already).
+    func unpark(_ task: ObjectIdentifier) -> UnsafeContinuation<Void, Never>? {
+        guard let index = waiters.firstIndex(where: { $0.task == task }) else { return nil }
+        return waiters.remove(at: index).continuation
     }
 
     /// asyncio's repr: `<Event [unset, waiters:2]>`.

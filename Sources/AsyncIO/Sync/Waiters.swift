@@ -36,13 +36,19 @@ struct LoopBinding {
     /// A new waiter on the running loop, binding to it on first use.
     @LoopActor
     mutating func makeWaiter(for owner: @autoclosure () -> String) throws -> Waiter {
+        Waiter(loop: try bind(owner: owner()))
+    }
+
+    /// The running loop, to which the primitive is bound from now on.
+    @LoopActor
+    mutating func bind(owner: @autoclosure () -> String) throws -> EventLoop {
         let running = runningLoop()
         if let loop {
             guard loop === running else { throw SynchronizationError.boundToAnotherLoop(owner()) }
         } else {
             loop = running
         }
-        return Waiter(loop: running)
+        return running
     }
 }
 
