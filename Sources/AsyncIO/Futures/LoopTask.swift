@@ -94,30 +94,39 @@ public final class LoopTask<T: Sendable>: Future<T>, AwaitingTask {
     /// Schedules the first step. The Swift task keeps this object alive
     /// until its last step, as the loop's reference does in asyncio.
     ///
-    /// The step closure is the task's outermost frame and is kept small:
-    /// every frame of a suspended task shares its first memory slab, and
-    /// overflowing it costs each task another kilobyte. It captures only
-    /// the task, which then serves as its context, and it is a literal at
-    /// the call, so it needs no allocation at all: a closure value passed to
-    /// `Task` gets a 32-byte wrapper that carries its isolation. (Swift 6.3
-    /// drops the `@LoopActor` of such a literal unless it is also marked
-    /// `@Sendable`.) It is typed `throws` (though it never throws) because Swift
-    /// runs throwing operations directly and wraps non-throwing ones in one
-    /// more closure. It is inlinable so that it, and the handling of the
-    /// result, are specialized for `T` in the caller's module: unspecialized
-    /// generic code was a fifth of the cost of a task.
+    /// The closure is the Swift task's entry, whose frame Swift keeps in
+    /// the task object. It captures only the task and is a literal at the
+    /// call, so it needs no allocation: a closure value passed to `Task`
+    /// gets a 32-byte wrapper that carries its isolation. (Swift 6.3 drops
+    /// the `@LoopActor` of such a literal unless it is also `@Sendable`.)
+    /// It is typed `throws` (though it never throws) because Swift runs
+    /// throwing operations directly and wraps non-throwing ones in one more
+    /// closure.
     @inlinable
     func start(_ operation: @escaping @LoopActor () async throws -> T) {
         self.operation = operation
         Swift.Task(executorPreference: loop) { @Sendable @LoopActor [self] () async throws -> Void in
-            guard begin(), let operation = self.operation else { return }
-            do {
-                let value = try await operation()
-                if !cancelInsteadOfResult() { succeed(value) }
-                retire()
-            } catch {
-                endFailing(error)
-            }
+            await runSteps()
+        }
+    }
+
+    /// The task's life: its first step, the operation, the outcome. Its
+    /// frame is in the task's first memory slab, next to the operation's,
+    /// so the bookkeeping after the operation returns finds it in cache
+    /// (written in the closure, it touched the task object's cold end).
+    /// It is kept small, as every frame of a suspended task shares that
+    /// slab and overflowing it costs each task another kilobyte. Inlinable
+    /// so that it is specialized for `T` in the caller's module:
+    /// unspecialized generic code was a fifth of the cost of a task.
+    @inlinable @inline(never)
+    func runSteps() async {
+        guard begin(), let operation = self.operation else { return }
+        do {
+            let value = try await operation()
+            if !cancelInsteadOfResult() { succeed(value) }
+            retire()
+        } catch {
+            endFailing(error)
         }
     }
 
