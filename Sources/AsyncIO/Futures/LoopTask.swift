@@ -47,21 +47,22 @@ func currentTask() -> (any AwaitingTask)? {
 @LoopActor
 public final class LoopTask<T: Sendable>: Future<T>, AwaitingTask {
     /// The name given at creation, or `Task-<n>`; built only when asked for.
-    public var name: String { givenName ?? "Task-\(number)" }
+    public var name: String { labels?.name ?? "Task-\(number)" }
+    /// Names the operation in reprs, as asyncio shows the coroutine.
+    public var coroutine: String { labels?.coroutine ?? "closure" }
     /// Where the task was created, `File.swift:line`, shown in reprs.
     public var location: String {
-        let file = "\(fileID)".split(separator: "/").last.map(String.init) ?? "\(fileID)"
+        let path = String(cString: fileID)
+        let file = path.split(separator: "/").last.map(String.init) ?? path
         return "\(file):\(line)"
     }
 
-    // Fields are ordered, and narrow, so that a task fits a 192-byte
+    // Fields are ordered, and narrow, so that a task fits a 160-byte
     // allocation (for small results): every live task has one. The first
-    // fills the end of `Future`'s last eight bytes; the four-byte ones
-    // after `fileID` fill the end of its.
+    // fills the end of `Future`'s last eight bytes.
     private let number: UInt32
-    private let givenName: String?
-    /// Names the operation in reprs, as asyncio shows the coroutine.
-    public let coroutine: String
+    /// A given name and coroutine name; nil for most tasks, which have neither.
+    private let labels: Labels?
     /// What the task is suspended on, cancelled by `cancel()`; nil while
     /// it runs, and once what it awaited is done.
     @exclusivity(unchecked) private var waitingOn: Suspension?
@@ -70,22 +71,23 @@ public final class LoopTask<T: Sendable>: Future<T>, AwaitingTask {
     @usableFromInline @exclusivity(unchecked) private(set) var swiftTask: UnsafeCurrentTask?
     /// The body, dropped once the task is done (with what it captured).
     @usableFromInline @exclusivity(unchecked) var operation: (@LoopActor () async throws -> T)?
-    private let fileID: StaticString
+    /// `#fileID` of the creation site: static, NUL-terminated bytes (a
+    /// `StaticString` takes 17 bytes).
+    private let fileID: UnsafePointer<UInt8>
     private let line: UInt32
     /// Where the task sits in the loop's list of live tasks.
     @exclusivity(unchecked) private var liveIndex: Int32 = -1
     @exclusivity(unchecked) private var cancelRequests: Int32 = 0
 
     @usableFromInline
-    init(loop: EventLoop, name: String?, coroutine: String, fileID: StaticString, line: UInt) {
+    init(loop: EventLoop, name: String?, coroutine: String?, fileID: StaticString, line: UInt) {
         precondition(ThreadLoop.current === loop,
                      "a task can only be created on its loop's thread (use loop.withIsolation before running)")
         loop.checkOpen()
         loop.taskNameCounter += 1
         self.number = UInt32(truncatingIfNeeded: loop.taskNameCounter)
-        self.givenName = name
-        self.coroutine = coroutine
-        self.fileID = fileID
+        self.labels = name == nil && coroutine == nil ? nil : Labels(name: name, coroutine: coroutine)
+        self.fileID = fileID.hasPointerRepresentation ? fileID.utf8Start : ("unknown" as StaticString).utf8Start
         self.line = UInt32(truncatingIfNeeded: line)
         super.init(loop: loop)
         liveIndex = loop.liveTasks.insert(self)
@@ -327,7 +329,7 @@ extension EventLoop {
         fileID: StaticString = #fileID, line: UInt = #line,
         _ operation: @escaping @LoopActor () async throws -> T
     ) -> LoopTask<T> {
-        let task = LoopTask<T>(loop: self, name: name, coroutine: coroutine ?? "closure", fileID: fileID, line: line)
+        let task = LoopTask<T>(loop: self, name: name, coroutine: coroutine, fileID: fileID, line: line)
         task.start(operation)
         return task
     }
@@ -401,4 +403,15 @@ enum Suspension {
 final class CancelRequest: Sendable {
     let message: String?
     init(message: String?) { self.message = message }
+}
+
+/// A task's given name and coroutine name, apart from the task itself as
+/// most tasks have neither.
+final class Labels: Sendable {
+    let name: String?
+    let coroutine: String?
+    init(name: String?, coroutine: String?) {
+        self.name = name
+        self.coroutine = coroutine
+    }
 }
