@@ -57,17 +57,18 @@ public final class LoopTask<T: Sendable>: Future<T>, AwaitingTask {
         return "\(file):\(line)"
     }
 
-    // Fields are ordered, and narrow, so that a task fits a 160-byte
+    // Fields are ordered, and narrow, so that a task fits a 144-byte
     // allocation (for small results): every live task has one. The first
-    // fills the end of `Future`'s last eight bytes.
+    // two fill the end of `Future`'s last eight bytes.
+    /// How many cancellation requests are outstanding (saturating).
+    @exclusivity(unchecked) private var cancelRequests: UInt16 = 0
     private let number: UInt32
     /// A given name and coroutine name; nil for most tasks, which have neither.
     private let labels: Labels?
-    /// What the task is suspended on, cancelled by `cancel()`; nil while
-    /// it runs, and once what it awaited is done.
+    /// What the task is suspended on, which `cancel()` cancels, or a cancel
+    /// request to deliver at its next suspension or resumption; nil while it
+    /// runs, and once what it awaited is done.
     @exclusivity(unchecked) private var waitingOn: Suspension?
-    /// A cancel request that must be delivered at the next resumption.
-    @exclusivity(unchecked) private var pendingCancel: CancelRequest?
     @usableFromInline @exclusivity(unchecked) private(set) var swiftTask: UnsafeCurrentTask?
     /// The body, dropped once the task is done (with what it captured).
     @usableFromInline @exclusivity(unchecked) var operation: (@LoopActor () async throws -> T)?
@@ -77,7 +78,6 @@ public final class LoopTask<T: Sendable>: Future<T>, AwaitingTask {
     private let line: UInt32
     /// Where the task sits in the loop's list of live tasks.
     @exclusivity(unchecked) private var liveIndex: Int32 = -1
-    @exclusivity(unchecked) private var cancelRequests: Int32 = 0
 
     @usableFromInline
     init(loop: EventLoop, name: String?, coroutine: String?, fileID: StaticString, line: UInt) {
@@ -139,8 +139,7 @@ public final class LoopTask<T: Sendable>: Future<T>, AwaitingTask {
         assert(ThreadLoop.current === loop, "a task of one loop started on another loop's thread")
         swiftTask = withUnsafeCurrentTask { $0 }
         loop.currentTask = self
-        guard let request = pendingCancel else { return true }
-        pendingCancel = nil
+        guard let request = takeCancelRequest() else { return true }
         super.cancel(message: request.message)
         retire()
         return false
@@ -150,8 +149,7 @@ public final class LoopTask<T: Sendable>: Future<T>, AwaitingTask {
     /// even though its body returned.
     @usableFromInline
     func cancelInsteadOfResult() -> Bool {
-        guard let request = pendingCancel else { return false }
-        pendingCancel = nil
+        guard let request = takeCancelRequest() else { return false }
         super.cancel(message: request.message)
         return true
     }
@@ -186,7 +184,7 @@ public final class LoopTask<T: Sendable>: Future<T>, AwaitingTask {
     @discardableResult
     public override func cancel(message: String? = nil) -> Bool {
         guard !isDone else { return false }
-        cancelRequests += 1
+        if cancelRequests < .max { cancelRequests += 1 }
         switch waitingOn {
         case .future(let future):
             // The wake-up that follows throws CancelledError in the task.
@@ -199,11 +197,21 @@ public final class LoopTask<T: Sendable>: Future<T>, AwaitingTask {
                 wakeCancelled(continuation, message: message)
                 return true
             }
-        case .sleepCancelled, .cancelled, nil:
+        case .sleepCancelled, .cancelled:
+            // Woken already, to throw the CancelledError of what it awaited.
+            return true
+        case .cancelRequested, nil:
             break
         }
-        pendingCancel = CancelRequest(message: message)
+        waitingOn = .cancelRequested(CancelRequest(message: message))
         return true
+    }
+
+    /// Takes the cancel request waiting to be delivered, if any.
+    private func takeCancelRequest() -> CancelRequest? {
+        guard case .cancelRequested(let request) = waitingOn else { return nil }
+        waitingOn = nil
+        return request
     }
 
     /// How many cancellation requests are outstanding (asyncio's `cancelling()`).
@@ -214,15 +222,16 @@ public final class LoopTask<T: Sendable>: Future<T>, AwaitingTask {
     @discardableResult
     public func uncancel() -> Int {
         if cancelRequests > 0 { cancelRequests -= 1 }
-        if cancelRequests == 0 { pendingCancel = nil }
+        if cancelRequests == 0 { _ = takeCancelRequest() }
         return Int(cancelRequests)
     }
 
     @usableFromInline
     func suspended(on future: FutureCore) {
+        let request = takeCancelRequest()
         waitingOn = .future(future)
-        if let request = pendingCancel, future.cancel(message: request.message) {
-            pendingCancel = nil
+        if let request, !future.cancel(message: request.message) {
+            waitingOn = .cancelRequested(request)
         }
     }
 
@@ -232,31 +241,26 @@ public final class LoopTask<T: Sendable>: Future<T>, AwaitingTask {
         // loop's thread (several loops share the LoopActor executor).
         assert(ThreadLoop.current === loop, "a task of one loop resumed on another loop's thread")
         loop.currentTask = self
+        defer { waitingOn = nil }
         switch waitingOn {
         case .sleepCancelled(_, let error), .cancelled(let error):
             // As asyncio: the CancelledError of what it awaited, not a later request's.
-            waitingOn = nil
-            pendingCancel = nil
             return error as? CancelledError
-        default:
-            break
+        case .cancelRequested(let request):
+            return CancelledError(request.message)
+        case .future, .sleeping, .parked, nil:
+            return nil
         }
-        waitingOn = nil
-        guard let request = pendingCancel else { return nil }
-        pendingCancel = nil
-        return CancelledError(request.message)
     }
 
     // MARK: Sleeping
 
     @usableFromInline
     func sleep(_ seconds: Double, _ continuation: UnsafeContinuation<Void, Never>) {
+        let request = takeCancelRequest()
         let sequence = loop.timers.schedule(sleeper: self, at: loop.time() + seconds)
         waitingOn = .sleeping(sequence, continuation)
-        if let request = pendingCancel {
-            pendingCancel = nil
-            cancelSleep(sequence, continuation, message: request.message)
-        }
+        if let request { cancelSleep(sequence, continuation, message: request.message) }
         loop.suspendedInRuntime = true
     }
 
@@ -264,8 +268,7 @@ public final class LoopTask<T: Sendable>: Future<T>, AwaitingTask {
 
     @usableFromInline
     func parking(on event: Event, _ continuation: UnsafeContinuation<Void, Never>) -> Bool {
-        if let request = pendingCancel {
-            pendingCancel = nil
+        if let request = takeCancelRequest() {
             wakeCancelled(continuation, message: request.message)
             return false
         }
@@ -289,7 +292,7 @@ public final class LoopTask<T: Sendable>: Future<T>, AwaitingTask {
             loop.ready.append(.wakeUp(continuation))
         case .sleepCancelled(let sequence, _):
             loop.timers.forgetCancelledSleep(sequence)
-        case .future, .parked, .cancelled, nil:
+        case .future, .parked, .cancelled, .cancelRequested, nil:
             assertionFailure("the timer of a sleep ran for a task that is not asleep")
         }
     }
@@ -311,7 +314,7 @@ public final class LoopTask<T: Sendable>: Future<T>, AwaitingTask {
         info.insert("name=\(pythonRepr(name))", at: 1)
         let place = isDone ? "done, defined at" : "running at"
         info.insert("coro=<\(coroutine)() \(place) \(location)>", at: 2)
-        if let waitingOn, !isDone { info.append("wait_for=\(waitingOn.repr)") }
+        if !isDone, let awaited = waitingOn?.repr { info.append("wait_for=\(awaited)") }
         return "<Task \(info.joined(separator: " "))>"
     }
 }
@@ -388,18 +391,23 @@ enum Suspension {
     case parked(Event)
     /// Cancelled while parked: the task's wake-up is queued, and it will throw this.
     case cancelled(any Error)
+    /// Not suspended in a runtime await, but asked to cancel: delivered at
+    /// the next one, or when the task resumes (asyncio's `_must_cancel`).
+    case cancelRequested(CancelRequest)
 
-    var repr: String {
+    /// What asyncio shows as the task's `wait_for`.
+    var repr: String? {
         switch self {
         case .future(let future): future.repr
         case .sleeping, .parked: "<Future pending>"
         case .sleepCancelled, .cancelled: "<Future cancelled>"
+        case .cancelRequested: nil
         }
     }
 }
 
-/// A cancel request waiting for the task's next resumption; a class, so
-/// the field costs a task eight bytes (requests are rare).
+/// A cancel request waiting for the task's next suspension or resumption;
+/// a class, so that it keeps `Suspension` at sixteen bytes.
 final class CancelRequest: Sendable {
     let message: String?
     init(message: String?) { self.message = message }
