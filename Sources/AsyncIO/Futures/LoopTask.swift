@@ -10,8 +10,9 @@ public protocol AnyLoopTask: AnyFuture {
 /// What a future needs to know about the task awaiting it.
 @LoopActor @usableFromInline
 protocol AwaitingTask: AnyLoopTask {
-    /// The Swift task running this task's steps.
-    var swiftTask: UnsafeCurrentTask? { get }
+    /// The Swift task running this task's steps, once a step has ended
+    /// outside AsyncIO (0 until then).
+    var swiftTaskID: UInt { get set }
     /// The task is about to suspend until `future` is done.
     func suspended(on future: FutureCore)
     /// Suspends the task for `seconds`: its `sleep`.
@@ -33,8 +34,21 @@ protocol AwaitingTask: AnyLoopTask {
 func currentTask() -> (any AwaitingTask)? {
     guard let loop = ThreadLoop.current else { return nil }
     if let task = loop.currentTask { return task }
-    return withUnsafeCurrentTask { swiftTask in swiftTask.flatMap { loop.tasksBySwiftTask[$0] } }
+    return withUnsafeCurrentTask { swiftTask in swiftTask.flatMap { loop.tasksBySwiftTask[swiftTaskID(of: $0)] } }
 }
+
+// The runtime's object behind a Swift task, as a number, from the job that
+// runs its steps or from inside it. Both wrap the same object (a task is
+// the job that runs it). Taking it from the job costs a task nothing until
+// a step ends outside AsyncIO; recording `withUnsafeCurrentTask` at every
+// task's first step cost 13% of a task round trip (its type is resilient,
+// so every copy went through value witnesses).
+
+@usableFromInline @inline(__always)
+func swiftTaskID(of job: UnownedJob) -> UInt { unsafeBitCast(job, to: UInt.self) }
+
+@usableFromInline
+func swiftTaskID(of task: UnsafeCurrentTask) -> UInt { unsafeBitCast(task, to: UInt.self) }
 
 /// A coroutine scheduled on the loop (asyncio's `Task`, named `LoopTask` so
 /// as not to shadow Swift's `Task`). It is a `Future` of the operation's
@@ -69,7 +83,7 @@ public final class LoopTask<T: Sendable>: Future<T>, AwaitingTask {
     /// request to deliver at its next suspension or resumption; nil while it
     /// runs, and once what it awaited is done.
     @exclusivity(unchecked) private var waitingOn: Suspension?
-    @usableFromInline @exclusivity(unchecked) private(set) var swiftTask: UnsafeCurrentTask?
+    @usableFromInline @exclusivity(unchecked) var swiftTaskID: UInt = 0
     /// The body, dropped once the task is done (with what it captured).
     @usableFromInline @exclusivity(unchecked) var operation: (@LoopActor () async throws -> T)?
     /// `#fileID` of the creation site: static, NUL-terminated bytes (a
@@ -136,7 +150,6 @@ public final class LoopTask<T: Sendable>: Future<T>, AwaitingTask {
     @usableFromInline
     func begin() -> Bool {
         assert(ThreadLoop.current === loop, "a task of one loop started on another loop's thread")
-        swiftTask = withUnsafeCurrentTask { $0 }
         loop.currentTask = self
         guard let request = takeCancelRequest() else { return true }
         super.cancel(message: request.message)
@@ -171,8 +184,7 @@ public final class LoopTask<T: Sendable>: Future<T>, AwaitingTask {
             loop.liveTasks.remove(at: liveIndex)
             liveIndex = -1
         }
-        if !loop.tasksBySwiftTask.isEmpty, let swiftTask { loop.tasksBySwiftTask[swiftTask] = nil }
-        swiftTask = nil
+        if swiftTaskID != 0 { loop.tasksBySwiftTask[swiftTaskID] = nil }
         loop.currentTask = nil
     }
 

@@ -190,8 +190,9 @@ extension EventLoop {
         job.runSynchronously(
             isolatedTo: LoopDispatcher.shared.asUnownedSerialExecutor(),
             taskExecutor: asUnownedTaskExecutor())
-        if let task = currentTask, !suspendedInRuntime, let swiftTask = task.swiftTask {
-            tasksBySwiftTask[swiftTask] = task
+        if let task = currentTask, !suspendedInRuntime {
+            task.swiftTaskID = swiftTaskID(of: job)
+            tasksBySwiftTask[task.swiftTaskID] = task
         }
         suspendedInRuntime = false
         currentTask = nil

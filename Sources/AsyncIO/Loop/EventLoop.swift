@@ -86,9 +86,9 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
     /// Set by AsyncIO's own suspension points, so the loop can tell when a
     /// task step ended somewhere else.
     @exclusivity(unchecked) var suspendedInRuntime = false
-    /// Tasks that suspended outside AsyncIO, by their Swift task, to find
-    /// the current one after they resume.
-    @exclusivity(unchecked) var tasksBySwiftTask: [UnsafeCurrentTask: any AwaitingTask] = [:]
+    /// Tasks that suspended outside AsyncIO, by their Swift task (see
+    /// `swiftTaskID`), to find the current one after they resume.
+    @exclusivity(unchecked) var tasksBySwiftTask: [UInt: any AwaitingTask] = [:]
 
     let inbox = Locked(Inbox())
     /// How many items the inbox holds, readable without taking its lock.
