@@ -7,49 +7,6 @@ public protocol AnyLoopTask: AnyFuture {
     @discardableResult func uncancel() -> Int
 }
 
-/// What a future needs to know about the task awaiting it.
-@LoopActor @usableFromInline
-protocol AwaitingTask: AnyLoopTask {
-    /// The Swift task running this task's steps, once a step has ended
-    /// outside AsyncIO (0 until then).
-    var swiftTaskID: UInt { get set }
-    /// The task is about to suspend until `future` is done.
-    func suspended(on future: FutureCore)
-    /// Suspends the task for `seconds`: its `sleep`.
-    func sleep(_ seconds: Double, _ continuation: UnsafeContinuation<Void, Never>)
-    /// The task is about to wait in `event`'s queue; false if a pending
-    /// cancel request wakes it at once instead.
-    func parking(on event: Event, _ continuation: UnsafeContinuation<Void, Never>) -> Bool
-    /// The task resumed; returns the error to throw if it was cancelled
-    /// after its future completed but before it could run.
-    func resumed() -> CancelledError?
-}
-
-/// The task whose step is running. The loop remembers it from the task's
-/// first step and each resumption at an AsyncIO suspension point, and
-/// forgets it when the step ends. A task that suspended anywhere else (a
-/// Swift `Task.yield()`, an actor hop) is registered by its Swift task when
-/// that step ends, and found that way after it resumes.
-@LoopActor @usableFromInline @inline(__always)
-func currentTask() -> (any AwaitingTask)? {
-    guard let loop = ThreadLoop.current else { return nil }
-    if let task = loop.currentTask { return task }
-    return withUnsafeCurrentTask { swiftTask in swiftTask.flatMap { loop.tasksBySwiftTask[swiftTaskID(of: $0)] } }
-}
-
-// The runtime's object behind a Swift task, as a number, from the job that
-// runs its steps or from inside it. Both wrap the same object (a task is
-// the job that runs it). Taking it from the job costs a task nothing until
-// a step ends outside AsyncIO; recording `withUnsafeCurrentTask` at every
-// task's first step cost 13% of a task round trip (its type is resilient,
-// so every copy went through value witnesses).
-
-@usableFromInline @inline(__always)
-func swiftTaskID(of job: UnownedJob) -> UInt { unsafeBitCast(job, to: UInt.self) }
-
-@usableFromInline
-func swiftTaskID(of task: UnsafeCurrentTask) -> UInt { unsafeBitCast(task, to: UInt.self) }
-
 /// A coroutine scheduled on the loop (asyncio's `Task`, named `LoopTask` so
 /// as not to shadow Swift's `Task`). It is a `Future` of the operation's
 /// result. Creating it does not run it: its first step runs on a later loop
@@ -388,41 +345,6 @@ public func runningLoop() -> EventLoop {
 /// The task whose code is running, if any (asyncio's `current_task`).
 @LoopActor
 public func currentLoopTask() -> (any AnyLoopTask)? { currentTask() }
-
-/// What a suspended task waits for. A sleep has no future of its own: the
-/// task is itself the sleep's timer.
-@LoopActor
-enum Suspension {
-    case future(FutureCore)
-    /// In `sleep`, until the timer with this sequence number runs.
-    case sleeping(UInt64, UnsafeContinuation<Void, Never>)
-    /// A cancelled sleep: the task's wake-up is queued, and it will throw this.
-    case sleepCancelled(UInt64, any Error)
-    /// Waiting in an `Event`'s queue.
-    case parked(Event)
-    /// Cancelled while parked: the task's wake-up is queued, and it will throw this.
-    case cancelled(any Error)
-    /// Not suspended in a runtime await, but asked to cancel: delivered at
-    /// the next one, or when the task resumes (asyncio's `_must_cancel`).
-    case cancelRequested(CancelRequest)
-
-    /// What asyncio shows as the task's `wait_for`.
-    var repr: String? {
-        switch self {
-        case .future(let future): future.repr
-        case .sleeping, .parked: "<Future pending>"
-        case .sleepCancelled, .cancelled: "<Future cancelled>"
-        case .cancelRequested: nil
-        }
-    }
-}
-
-/// A cancel request waiting for the task's next suspension or resumption;
-/// a class, so that it keeps `Suspension` at sixteen bytes.
-final class CancelRequest: Sendable {
-    let message: String?
-    init(message: String?) { self.message = message }
-}
 
 /// A task's given name and coroutine name, apart from the task itself as
 /// most tasks have neither.
