@@ -9,14 +9,13 @@ import DequeModule
 public final class Event: @LoopActor CustomStringConvertible {
     /// A task waiting for the flag: the continuation that wakes it, and,
     /// for a loop task, its identity, so that cancelling it can find it.
-    @usableFromInline
     struct Parked {
         let task: ObjectIdentifier?
         let continuation: UnsafeContinuation<Void, Never>
     }
 
     /// Whether the flag is set (asyncio's `is_set()`).
-    public private(set) var isSet: Bool
+    @exclusivity(unchecked) public private(set) var isSet: Bool
     /// Tasks waiting for the flag, oldest first. A waiting task needs no
     /// future of its own (asyncio makes one per waiter): setting the flag
     /// wakes it directly, and cancelling it takes it out of this queue.
