@@ -30,12 +30,14 @@ public final class LoopTask<T: Sendable>: Future<T>, AwaitingTask {
 
     // Fields are ordered, and narrow, so that a task fits a 144-byte
     // allocation (for small results): every live task has one. The first
-    // two fill the end of `Future`'s last eight bytes.
+    // two fill the end of `Future`'s last eight bytes; the ones a task's
+    // wake-up and completion touch come before the ones only reprs read.
     /// How many cancellation requests are outstanding (saturating).
     @exclusivity(unchecked) private var cancelRequests: UInt16 = 0
     private let number: UInt32
-    /// A given name and coroutine name; nil for most tasks, which have neither.
-    private let labels: Labels?
+    /// Where the task sits in the loop's list of live tasks.
+    @exclusivity(unchecked) private var liveIndex: Int32 = -1
+    private let line: UInt32
     /// What the task is suspended on, which `cancel()` cancels, or a cancel
     /// request to deliver at its next suspension or resumption; nil while it
     /// runs, and once what it awaited is done.
@@ -43,12 +45,11 @@ public final class LoopTask<T: Sendable>: Future<T>, AwaitingTask {
     @usableFromInline @exclusivity(unchecked) var swiftTaskID: UInt = 0
     /// The body, dropped once the task is done (with what it captured).
     @usableFromInline @exclusivity(unchecked) var operation: (@LoopActor () async throws -> T)?
+    /// A given name and coroutine name; nil for most tasks, which have neither.
+    private let labels: Labels?
     /// `#fileID` of the creation site: static, NUL-terminated bytes (a
     /// `StaticString` takes 17 bytes).
     private let fileID: UnsafePointer<UInt8>
-    private let line: UInt32
-    /// Where the task sits in the loop's list of live tasks.
-    @exclusivity(unchecked) private var liveIndex: Int32 = -1
 
     @usableFromInline
     init(loop: EventLoop, name: String?, coroutine: String?, fileID: StaticString, line: UInt) {
