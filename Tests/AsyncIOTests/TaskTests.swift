@@ -180,6 +180,37 @@ import Glibc
         #expect(cancelledLeft == 0)
     }
 
+    @Test func theFirstCancelMessageWinsAndUncancelDoesNotStopIt() throws {
+        // As asyncio: the sleep's (or the Event wait's) CancelledError is the
+        // first request's, and withdrawing the request does not undo it.
+        let outcomes = try runLoop { loop -> [String] in
+            let event = Event()
+            @LoopActor func cancelledWith(_ wait: @escaping @LoopActor () async throws -> Void) -> LoopTask<String> {
+                loop.createTask { () -> String in
+                    do { try await wait(); return "finished" } catch let error as CancelledError {
+                        return "cancelled: \(error.message ?? "")"
+                    }
+                }
+            }
+            let future = Future<Int>(loop: loop)
+            let twice = cancelledWith { try await sleep(30) }
+            let withdrawn = cancelledWith { try await sleep(30) }
+            let waiting = cancelledWith { try await event.wait() }
+            let awaiting = cancelledWith { _ = try await future.value }
+            try await sleep(0)
+            twice.cancel(message: "a")
+            twice.cancel(message: "b")
+            withdrawn.cancel(message: "a")
+            withdrawn.uncancel()
+            waiting.cancel(message: "x")
+            waiting.cancel(message: "y")
+            awaiting.cancel(message: "f")
+            awaiting.cancel(message: "g")
+            return try await gather([twice, withdrawn, waiting, awaiting]) + ["\(withdrawn.cancelling())"]
+        }
+        #expect(outcomes == ["cancelled: a", "cancelled: a", "cancelled: x", "cancelled: f", "0"])
+    }
+
     @Test func cancelledSleepsLeaveTheTimerQueue() throws {
         let (afterCancel, cancelledLeft, outcomes) = try runLoop { loop -> (Int, Int, [String]) in
             let tasks = (0..<1000).map { i in

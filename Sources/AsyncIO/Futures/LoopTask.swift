@@ -157,8 +157,9 @@ public final class LoopTask<T: Sendable>: Future<T>, AwaitingTask {
         if cancelRequests < .max { cancelRequests += 1 }
         switch waitingOn {
         case .future(let future):
-            // The wake-up that follows throws CancelledError in the task.
-            if future.cancel(message: message) { return true }
+            // The wake-up that follows throws the future's CancelledError,
+            // which, as in asyncio, wins over any later request.
+            if future.cancel(message: message) || future.isCancelled { return true }
         case .sleeping(let sequence, let continuation):
             cancelSleep(sequence, continuation, message: message)
             return true
