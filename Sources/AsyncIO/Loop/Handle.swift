@@ -9,7 +9,7 @@ public class Handle: @LoopActor CustomStringConvertible {
     let label: String
     public private(set) var isCancelled = false
 
-    nonisolated init(label: String, _ callback: Callback?) {
+    nonisolated init(label: String, _ callback: @escaping Callback) {
         self.label = label
         self.callback = callback
     }
@@ -22,6 +22,7 @@ public class Handle: @LoopActor CustomStringConvertible {
     }
 
     /// Runs the callback unless cancelled; errors go to the caller.
+    @inline(__always)
     func run() throws {
         if let callback { try callback() }
     }
@@ -33,7 +34,7 @@ public class Handle: @LoopActor CustomStringConvertible {
 
 /// A callback scheduled for a point in the loop's time (asyncio's `TimerHandle`).
 @LoopActor
-public class TimerHandle: Handle {
+public final class TimerHandle: Handle {
     /// The loop time at which the callback is due.
     public let when: Double
     /// Held strongly, as futures hold theirs: one weak (or unowned)
@@ -45,7 +46,7 @@ public class TimerHandle: Handle {
     /// True while the handle sits in the loop's timer queue.
     @exclusivity(unchecked) var isScheduled = true
 
-    init(when: Double, loop: EventLoop, label: String, _ callback: Callback?) {
+    init(when: Double, loop: EventLoop, label: String, _ callback: @escaping Callback) {
         self.when = when
         self.loop = loop
         super.init(label: label, callback)

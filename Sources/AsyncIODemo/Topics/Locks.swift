@@ -25,8 +25,6 @@ struct LocksCommand: TopicCommand {
     @Argument(help: "The example to run; all of them when omitted.") var example: String?
 }
 
-/// Runs `main` to completion on a new loop, then closes the loop, as the
-/// chapter's scripts do with `run_until_complete(main(loop))`.
 private func pythonBool(_ value: Bool) -> String { value ? "True" : "False" }
 
 // MARK: lock
