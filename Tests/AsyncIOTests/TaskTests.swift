@@ -211,6 +211,18 @@ import Glibc
         #expect(outcomes == ["cancelled: a", "cancelled: a", "cancelled: x", "cancelled: f", "0"])
     }
 
+    @Test func aTaskCancelledWhileRunningThrowsAtItsSleep() throws {
+        let outcome = try runLoop { loop -> String in
+            var task: LoopTask<Void>?
+            task = loop.createTask {
+                task?.cancel(message: "early")  // a request to deliver at the next await
+                try await sleep(30)
+            }
+            return await errorOf { try await task!.value }
+        }
+        #expect(outcome == "CancelledError('early')")
+    }
+
     @Test func cancelledSleepsLeaveTheTimerQueue() throws {
         let (afterCancel, cancelledLeft, outcomes) = try runLoop { loop -> (Int, Int, [String]) in
             let tasks = (0..<1000).map { i in

@@ -228,11 +228,14 @@ public final class LoopTask<T: Sendable>: Future<T>, AwaitingTask {
 
     @usableFromInline
     func sleep(_ seconds: Double, _ continuation: UnsafeContinuation<Void, Never>) {
-        let request = takeCancelRequest()
+        loop.suspendedInRuntime = true
+        if let request = takeCancelRequest() {
+            // A timer that could only be cancelled is not worth queueing.
+            wakeCancelled(continuation, message: request.message)
+            return
+        }
         let sequence = loop.timers.schedule(sleeper: self, at: loop.time() + seconds)
         waitingOn = .sleeping(sequence, continuation)
-        if let request { cancelSleep(sequence, continuation, message: request.message) }
-        loop.suspendedInRuntime = true
     }
 
     // MARK: Waiting in an Event

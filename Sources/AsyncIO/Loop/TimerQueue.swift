@@ -42,15 +42,19 @@ struct TimerQueue {
 
     /// Adds a timer; of two with the same deadline, the one added first fires first.
     mutating func schedule(_ handle: TimerHandle) {
-        nextSequence &+= 1
-        heap.insert(Entry(when: handle.when, sequence: nextSequence, target: .handle(handle)))
+        add(.handle(handle), at: handle.when)
     }
 
     /// Adds the timer of a sleeping task; returns the sequence number that
     /// names it in `cancelSleep`.
     mutating func schedule(sleeper task: FutureCore, at when: Double) -> UInt64 {
+        add(.sleeper(task), at: when)
+    }
+
+    @discardableResult
+    private mutating func add(_ target: Target, at when: Double) -> UInt64 {
         nextSequence &+= 1
-        heap.insert(Entry(when: when, sequence: nextSequence, target: .sleeper(task)))
+        heap.insert(Entry(when: when, sequence: nextSequence, target: target))
         return nextSequence
     }
 
