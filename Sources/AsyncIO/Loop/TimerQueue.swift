@@ -1,5 +1,3 @@
-import HeapModule
-
 /// Timers ordered by deadline, then by scheduling order, so equal deadlines
 /// fire first-in first-out. Cancelled timers stay in the heap until they
 /// reach its head or until they are the majority, as in asyncio.
@@ -30,12 +28,15 @@ struct TimerQueue {
     private static let minimumForCompaction = 100
     private static let cancelledFractionForCompaction = 0.5
 
-    private var heap = Heap<Entry>()
+    private var heap = TimerHeap<Entry>()
     private var nextSequence: UInt64 = 0
     private(set) var cancelledCount = 0
     /// Sleeps cancelled while their timer is still queued (a handle says
     /// itself whether it is cancelled; a sleeper is known by its sequence).
     private var cancelledSleeps = Set<UInt64>()
+
+    /// The loop makes its queue when it is created, before it runs.
+    nonisolated init() {}
 
     var count: Int { heap.count }
     var isEmpty: Bool { heap.isEmpty }
@@ -97,27 +98,26 @@ struct TimerQueue {
            Double(cancelledCount) / Double(heap.count) > Self.cancelledFractionForCompaction {
             var live: [Entry] = []
             live.reserveCapacity(max(0, heap.count - cancelledCount))
-            for entry in heap.unordered {
+            for entry in heap.elements {
                 if isCancelled(entry) { _ = leave(entry) } else { live.append(entry) }
             }
-            heap = Heap(live)
+            heap = TimerHeap(live)
             // What is left are sleeps cancelled after their timer left the queue.
             cancelledCount = cancelledSleeps.count
         } else {
-            while let head = heap.min, isCancelled(head) {
-                _ = heap.removeMin()
-                _ = leave(head)
+            while let head = heap.elements.first, isCancelled(head) {
+                _ = leave(heap.popMin()!)
                 cancelledCount -= 1
             }
         }
-        return heap.min?.when
+        return heap.elements.first?.when
     }
 
     /// Removes, in order, every live timer due before `limit` and passes on
     /// what should run in its place.
     mutating func popDue(before limit: Double, _ body: (Target) -> Void) {
-        while let head = heap.min, head.when < limit {
-            _ = heap.removeMin()
+        while let when = heap.elements.first?.when, when < limit {
+            let head = heap.popMin()!
             if leave(head) {
                 cancelledCount -= 1
             } else {
@@ -127,8 +127,8 @@ struct TimerQueue {
     }
 
     mutating func removeAll() {
-        for entry in heap.unordered { _ = leave(entry) }
-        heap = Heap()
+        for entry in heap.elements { _ = leave(entry) }
+        heap = TimerHeap()
         cancelledCount = 0
         cancelledSleeps = []
     }
