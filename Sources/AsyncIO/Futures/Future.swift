@@ -48,7 +48,7 @@ public class Future<T: Sendable>: FutureCore {
         get async throws {
             if !isDone {
                 let task = currentTask()
-                await suspendOnLoop { park($0, task: task) }
+                await _unsafeInheritExecutor_withUnsafeContinuation { park($0, task: task) }
                 if let task, let cancelled = task.resumed() { throw cancelled }
             }
             return try result()

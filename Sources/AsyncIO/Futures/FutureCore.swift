@@ -183,7 +183,7 @@ public class FutureCore: AnyFuture, @LoopActor CustomStringConvertible {
     public func waitUntilDone() async throws {
         if isDone { return }
         let task = currentTask()
-        await suspendOnLoop { park($0, task: task) }
+        await _unsafeInheritExecutor_withUnsafeContinuation { park($0, task: task) }
         if let task, let cancelled = task.resumed() { throw cancelled }
     }
 

@@ -8,7 +8,7 @@
 public func sleep(_ seconds: Double) async throws {
     guard seconds > 0 else { return try await yieldOneIteration() }
     guard let task = currentTask() else { return await sleepOutsideTask(seconds) }
-    await suspendOnLoop { task.sleep(seconds, $0) }
+    await _unsafeInheritExecutor_withUnsafeContinuation { task.sleep(seconds, $0) }
     if let cancelled = task.resumed() { throw cancelled }
 }
 
@@ -16,7 +16,7 @@ public func sleep(_ seconds: Double) async throws {
 @LoopActor @usableFromInline
 func sleepOutsideTask(_ seconds: Double) async {
     let loop = runningLoop()
-    await suspendOnLoop { continuation in
+    await _unsafeInheritExecutor_withUnsafeContinuation { continuation in
         loop.callLater(seconds, label: "sleep") { loop.ready.append(.wakeUp(continuation)) }
     }
 }

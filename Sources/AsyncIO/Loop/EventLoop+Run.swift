@@ -204,7 +204,7 @@ extension EventLoop {
     @LoopActor
     func yieldOnce() async {
         let task = currentTask
-        await suspendOnLoop {
+        await _unsafeInheritExecutor_withUnsafeContinuation {
             ready.append(.wakeUp($0))
             suspendedInRuntime = true
         }

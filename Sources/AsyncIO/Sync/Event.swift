@@ -56,7 +56,7 @@ public final class Event: @LoopActor CustomStringConvertible {
         if isSet { return }
         let loop = try bind()
         let task = currentTask()
-        await suspendOnLoop { park(task, $0, on: loop) }
+        await _unsafeInheritExecutor_withUnsafeContinuation { park(task, $0, on: loop) }
         if let task, let cancelled = task.resumed() { throw cancelled }
     }
 

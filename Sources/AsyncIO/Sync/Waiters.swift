@@ -17,7 +17,7 @@ final class Waiter: FutureCore {
     var value: Void {
         @inlinable @inline(__always) get async throws {
             let task = currentTask()
-            await suspendOnLoop { park($0, task: task) }
+            await _unsafeInheritExecutor_withUnsafeContinuation { park($0, task: task) }
             if let task, let cancelled = task.resumed() { throw cancelled }
             try checkSucceeded()
         }
