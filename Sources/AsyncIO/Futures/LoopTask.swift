@@ -68,21 +68,20 @@ public final class LoopTask<T: Sendable>: Future<T>, AwaitingTask {
     /// Schedules the first step. The Swift task keeps this object alive
     /// until its last step, as the loop's reference does in asyncio.
     ///
-    /// The Swift task runs `runSteps` through a method reference, which
-    /// costs a 32-byte box per task. A `@Sendable @LoopActor` closure
-    /// literal needs none, and was measured alongside: 5% faster one task
-    /// at a time, 2-7% faster and 4.5 MiB smaller as 100,000 sleepers, but
-    /// 40% slower when an `Event` wakes 100,000 tasks at once (1.5 against
-    /// 2.4 million wake-ups a second), with the same executor switches,
-    /// status-record locks and runtime calls per task (counted with `perf
-    /// probe`): the difference is in cache misses on the task's memory, for
-    /// reasons not pinned down. The operation is typed `throws` (though it
-    /// never throws) because Swift wraps non-throwing operations in one
-    /// more closure.
+    /// The Swift task enters through a closure whose only capture is this
+    /// object, which serves as the closure's context: a method reference
+    /// (`operation: runSteps`) boxes it, 32 more bytes per task, allocated
+    /// and freed. Measured side by side (alternating runs, medians): 7%
+    /// faster as 100,000 sleepers, 5% on `Event` wake-ups, with 11% fewer
+    /// simulated data-cache misses. (Measured when each await cost one more
+    /// executor switch, `Event` wake-ups were 40% slower this way; that did
+    /// not reproduce.) The
+    /// operation is typed `throws` (though it never throws) because Swift
+    /// wraps non-throwing operations in one more closure.
     @inlinable
     func start(_ operation: @escaping @LoopActor () async throws -> T) {
         self.operation = operation
-        Swift.Task(executorPreference: loop, operation: runSteps)
+        Swift.Task(executorPreference: loop) { @Sendable @LoopActor [self] in try await self.runSteps() }
     }
 
     /// The task's life: its first step, the operation, the outcome. It is
@@ -90,8 +89,9 @@ public final class LoopTask<T: Sendable>: Future<T>, AwaitingTask {
     /// first memory slab and overflowing it costs each task another
     /// kilobyte. Inlinable so that it is specialized for `T` in the
     /// caller's module (unspecialized generic code was a fifth of the cost
-    /// of a task), but not inlined into the method reference's thunk
-    /// (inlined there, `Event` wake-ups were 14% slower).
+    /// of a task). Kept out of line: inlined into the entry it had before,
+    /// a method reference's thunk, it made `Event` wake-ups 14% slower
+    /// (inlined into this closure, no difference was measured).
     @inlinable @inline(never)
     func runSteps() async throws {
         guard begin(), let operation = self.operation else { return }
