@@ -13,7 +13,17 @@ import Musl
 /// threads may each run their own loop.
 @globalActor
 public actor LoopActor {
-    public static let shared = LoopActor()
+    private static let instance = LoopActor()
+
+    /// The one instance. `readnone` tells the optimizer that every read
+    /// gives the same actor, so that a caller's executor hops around an
+    /// inlined `@LoopActor` call (a queue `put`, a lock `acquire`) compare
+    /// equal and are removed where nothing suspended. Each hop left costs a
+    /// `swift_task_switch`, which takes the task's status-record lock to
+    /// read its executor preference.
+    public static var shared: LoopActor {
+        @_effects(readnone) get { instance }
+    }
 
     public nonisolated var unownedExecutor: UnownedSerialExecutor {
         LoopDispatcher.shared.asUnownedSerialExecutor()
