@@ -40,17 +40,10 @@ public class Future<T: Sendable>: FutureCore {
 
     /// Suspends the current task until the future is done, then returns its
     /// result or throws its error (asyncio's `await future`).
-    ///
-    /// `waitUntilDone` written out rather than called: each inlined async
-    /// function still costs an executor switch where it ends.
     @inlinable
     public var value: T {
         get async throws {
-            if !isDone {
-                let task = currentTask()
-                await _unsafeInheritExecutor_withUnsafeContinuation { park($0, task: task) }
-                if let task, let cancelled = task.resumed() { throw cancelled }
-            }
+            try await waitUntilDone()
             return try result()
         }
     }

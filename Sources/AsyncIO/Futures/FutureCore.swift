@@ -176,9 +176,9 @@ public class FutureCore: AnyFuture, @LoopActor CustomStringConvertible {
     /// `await future` without reading the outcome). Throws `CancelledError`
     /// if the task is cancelled while it waits.
     ///
-    /// Inlinable so that it is inlined into the caller: every call of an
-    /// async function costs the caller's task an executor check on entry
-    /// and another on return, even when both sides are on the loop.
+    /// Inlined into the caller: a call of an async function that is not
+    /// inlined costs the caller's task an executor check on entry and
+    /// another on return, even when both sides are on the loop.
     @inlinable @inline(__always)
     public func waitUntilDone() async throws {
         if isDone { return }

@@ -11,14 +11,11 @@ final class Waiter: FutureCore {
 
     /// Suspends until woken; throws `CancelledError` if cancelled instead.
     /// Inlined: one more frame would overflow a waiting task's first memory
-    /// slab and cost it another kilobyte. `waitUntilDone` is written out
-    /// rather than called, as in `Future.value`.
+    /// slab and cost it another kilobyte.
     @usableFromInline
     var value: Void {
         @inlinable @inline(__always) get async throws {
-            let task = currentTask()
-            await _unsafeInheritExecutor_withUnsafeContinuation { park($0, task: task) }
-            if let task, let cancelled = task.resumed() { throw cancelled }
+            try await waitUntilDone()
             try checkSucceeded()
         }
     }
