@@ -75,9 +75,9 @@ public final class LoopTask<T: Sendable>: Future<T>, AwaitingTask {
     /// faster as 100,000 sleepers, 5% on `Event` wake-ups, with 11% fewer
     /// simulated data-cache misses. (Measured when each await cost one more
     /// executor switch, `Event` wake-ups were 40% slower this way; that did
-    /// not reproduce.) The
-    /// operation is typed `throws` (though it never throws) because Swift
-    /// wraps non-throwing operations in one more closure.
+    /// not reproduce.) The operation is typed `throws` (though it never
+    /// throws) because Swift wraps non-throwing operations in one more
+    /// closure.
     @inlinable
     func start(_ operation: @escaping @LoopActor () async throws -> T) {
         self.operation = operation
