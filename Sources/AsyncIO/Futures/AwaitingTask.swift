@@ -1,6 +1,14 @@
 // How a task meets what it awaits: the interface futures, `sleep` and
 // `Event` use to suspend the current task, and what the task records about
 // its suspension so that cancelling it can wake it.
+//
+// Every AsyncIO suspension point calls
+// `_unsafeInheritExecutor_withUnsafeContinuation` itself, inlined into the
+// caller. `withUnsafeContinuation` would check the executor around the
+// suspension, a switch from the loop to the loop, and each switch takes a
+// lock on the task's status because tasks prefer the loop as their
+// executor. A helper wrapping the call costs one more switch where it
+// returns, so there is none.
 
 /// What a future needs to know about the task awaiting it.
 @LoopActor @usableFromInline
