@@ -27,6 +27,8 @@ struct TimerHeap<Element: Comparable> {
 
     var count: Int { elements.count }
     var isEmpty: Bool { elements.isEmpty }
+    /// The smallest element, left in place.
+    var min: Element? { elements.first }
 
     mutating func insert(_ element: Element) {
         elements.append(element)
@@ -68,7 +70,7 @@ struct TimerHeap<Element: Comparable> {
             let first = hole * arity + 1
             guard first < count else { break }
             var smallest = first
-            for child in first + 1 ..< min(first + arity, count) where base[child] < base[smallest] {
+            for child in first + 1 ..< Swift.min(first + arity, count) where base[child] < base[smallest] {
                 smallest = child
             }
             (base + hole).moveInitialize(from: base + smallest, count: 1)

@@ -105,18 +105,18 @@ struct TimerQueue {
             // What is left are sleeps cancelled after their timer left the queue.
             cancelledCount = cancelledSleeps.count
         } else {
-            while let head = heap.elements.first, isCancelled(head) {
+            while let head = heap.min, isCancelled(head) {
                 _ = leave(heap.popMin()!)
                 cancelledCount -= 1
             }
         }
-        return heap.elements.first?.when
+        return heap.min?.when
     }
 
     /// Removes, in order, every live timer due before `limit` and passes on
     /// what should run in its place.
     mutating func popDue(before limit: Double, _ body: (Target) -> Void) {
-        while let when = heap.elements.first?.when, when < limit {
+        while let when = heap.min?.when, when < limit {
             let head = heap.popMin()!
             if leave(head) {
                 cancelledCount -= 1
