@@ -89,10 +89,11 @@ public final class LoopTask<T: Sendable>: Future<T>, AwaitingTask {
     /// first memory slab and overflowing it costs each task another
     /// kilobyte. Inlinable so that it is specialized for `T` in the
     /// caller's module (unspecialized generic code was a fifth of the cost
-    /// of a task). Kept out of line: inlined into the entry it had before,
-    /// a method reference's thunk, it made `Event` wake-ups 14% slower
-    /// (inlined into this closure, no difference was measured).
-    @inlinable @inline(never)
+    /// of a task). Inlined into the entry closure: 2.3% fewer instructions
+    /// per task round trip and 1.7% per sleeper (callgrind), with the same
+    /// four executor switches. (Inlined into a method reference's thunk,
+    /// the entry it had before, it made `Event` wake-ups 14% slower.)
+    @inlinable @inline(__always)
     func runSteps() async throws {
         guard begin(), let operation = self.operation else { return }
         do {
