@@ -6,7 +6,7 @@ extension Workloads {
     /// One producer puts 1,000,000 integers into a `Queue(maxsize: 100)`
     /// and then joins it; one consumer gets them all, marking each done.
     /// Both run as tasks, gathered. Returns items per second.
-    public static func queue(count: Int = 1_000_000) throws -> Double {
+    public static func queue(count: Int = DefaultCount.queue) throws -> Double {
         try run { () -> Double in
             let loop = runningLoop()
             let q = Queue<Int>(maxsize: 100)
@@ -30,7 +30,7 @@ extension Workloads {
     /// times with `withLock`, counting and yielding once (`sleep(0)`)
     /// while holding it, so the lock is handed from task to task.
     /// Returns acquisitions per second.
-    public static func lock(count: Int = 1_000_000, tasks: Int = 100) throws -> Double {
+    public static func lock(count: Int = DefaultCount.lock, tasks: Int = 100) throws -> Double {
         try run { () -> Double in
             let loop = runningLoop()
             let lock = Lock()
@@ -56,7 +56,7 @@ extension Workloads {
     /// 100,000 tasks wait on one `Event`; once all are waiting, the clock
     /// runs from `set()` until the last of them has returned from `wait()`.
     /// Returns wake-ups per second.
-    public static func event(count: Int = 100_000) throws -> Double {
+    public static func event(count: Int = DefaultCount.event) throws -> Double {
         try run { () -> Double in
             let loop = runningLoop()
             let event = Event()

@@ -6,9 +6,20 @@ import Glibc
 /// The benchmark workloads, defined exactly as the CPython programs in
 /// `scripts/bench/py_bench.py` so the two can be compared in one table.
 public enum Workloads {
+    /// Items per run of each workload, as `DEFAULT_N` in `py_bench.py`.
+    public enum DefaultCount {
+        public static let callSoon = 1_000_000
+        public static let tasks = 200_000
+        public static let sleepers = 100_000
+        public static let timers = 200_000
+        public static let queue = 1_000_000
+        public static let lock = 1_000_000
+        public static let event = 100_000
+    }
+
     /// 1,000,000 `callSoon` callbacks scheduled from a task; each counts,
     /// the last completes a future. Returns callbacks per second.
-    public static func callSoon(count: Int = 1_000_000) throws -> Double {
+    public static func callSoon(count: Int = DefaultCount.callSoon) throws -> Double {
         try run { () -> Double in
             let loop = runningLoop()
             let counter = Counter(target: count, loop: loop)
@@ -20,7 +31,7 @@ public enum Workloads {
     }
 
     /// 200,000 tasks created and awaited one after another. Returns tasks per second.
-    public static func tasks(count: Int = 200_000) throws -> Double {
+    public static func tasks(count: Int = DefaultCount.tasks) throws -> Double {
         try run { () -> Double in
             let loop = runningLoop()
             let start = loop.time()
@@ -37,7 +48,7 @@ public enum Workloads {
     /// kept until the clock has stopped, as the Python program's list keeps
     /// them: Swift would otherwise free them all right after `gather`,
     /// inside the measured time.
-    public static func sleepers(count: Int = 100_000) throws -> Double {
+    public static func sleepers(count: Int = DefaultCount.sleepers) throws -> Double {
         try run { () -> Double in
             let loop = runningLoop()
             var random = SplitMix(seed: 42)
@@ -54,7 +65,7 @@ public enum Workloads {
     /// 200,000 timers with seeded random delays of 0–200 ms. Returns how
     /// late the last one ran past the latest deadline (ms), how many fired,
     /// and how many fired before an earlier deadline (must be 0).
-    public static func timers(count: Int = 200_000) throws -> (latenessMs: Double, fired: Int, orderViolations: Int) {
+    public static func timers(count: Int = DefaultCount.timers) throws -> (latenessMs: Double, fired: Int, orderViolations: Int) {
         try run { () -> (Double, Int, Int) in
             let loop = runningLoop()
             var random = SplitMix(seed: 42)

@@ -5,8 +5,10 @@ import Workloads
 import Glibc
 #endif
 
-func emit(_ bench: String, _ value: Double, _ unit: String, _ extra: [String: String] = [:]) {
-    var fields = [#""bench": "\#(bench)""#, #""impl": "swift""#, #""value": \#(value)"#, #""unit": "\#(unit)""#]
+/// One result line; `n` is the workload's item count, as py_bench.py reports it.
+func emit(_ bench: String, _ value: Double, _ unit: String, n: Int, _ extra: [String: String] = [:]) {
+    var fields = [#""bench": "\#(bench)""#, #""impl": "swift""#, #""value": \#(value)"#, #""unit": "\#(unit)""#,
+                  #""n": \#(n)"#]
     fields += extra.sorted { $0.key < $1.key }.map { #""\#($0.key)": \#($0.value)"# }
     print("{" + fields.joined(separator: ", ") + "}")
 }
@@ -19,22 +21,22 @@ guard let workload = arguments.first else {
 
 switch workload {
 case "call_soon":
-    emit("call_soon", try Workloads.callSoon(), "callbacks/s")
+    emit("call_soon", try Workloads.callSoon(), "callbacks/s", n: Workloads.DefaultCount.callSoon)
 case "task":
-    emit("task", try Workloads.tasks(), "tasks/s")
+    emit("task", try Workloads.tasks(), "tasks/s", n: Workloads.DefaultCount.tasks)
 case "sleepers":
     let seconds = try Workloads.sleepers()
-    emit("sleepers", seconds, "s", ["rss_mib": "\(Workloads.peakRSSMiB())"])
+    emit("sleepers", seconds, "s", n: Workloads.DefaultCount.sleepers, ["rss_mib": "\(Workloads.peakRSSMiB())"])
 case "timers":
     let result = try Workloads.timers()
-    emit("timers", result.latenessMs, "ms",
+    emit("timers", result.latenessMs, "ms", n: Workloads.DefaultCount.timers,
          ["fired": "\(result.fired)", "order_violations": "\(result.orderViolations)"])
 case "queue":
-    emit("queue", try Workloads.queue(), "items/s")
+    emit("queue", try Workloads.queue(), "items/s", n: Workloads.DefaultCount.queue)
 case "lock":
-    emit("lock", try Workloads.lock(), "acquisitions/s")
+    emit("lock", try Workloads.lock(), "acquisitions/s", n: Workloads.DefaultCount.lock)
 case "event":
-    emit("event", try Workloads.event(), "wake-ups/s")
+    emit("event", try Workloads.event(), "wake-ups/s", n: Workloads.DefaultCount.event)
 default:
     print("unknown workload \(workload): expected call_soon, task, sleepers, timers, queue, lock or event")
     exit(64)
