@@ -166,13 +166,17 @@ private func failing(after seconds: Double, _ tag: String) -> LoopTask<Int> {
     }
 
     @Test func aCancelledChildMakesGatherThrowCancelledError() throws {
-        let outcome = try runLoop { _ -> String in
+        let (outcome, siblingResult) = try runLoop { _ -> (String, Int?) in
             let child = delayed(30, 1)
             let sibling = delayed(0.001, 2)
             child.cancel()
-            do { _ = try await gather([child, sibling]); return "value" } catch { return "\(error)" }
+            do { _ = try await gather([child, sibling]); return ("value", nil) } catch {
+                // The sibling keeps running, as in asyncio.
+                return ("\(error)", try? await sibling.value)
+            }
         }
         #expect(outcome == "CancelledError()")
+        #expect(siblingResult == 2)
     }
 }
 

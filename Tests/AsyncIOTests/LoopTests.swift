@@ -167,6 +167,30 @@ import Synchronization
         #expect(throws: EventLoopError.closed) { try loop.runForever() }
     }
 
+    @Test func closingReportsEachTaskStillPendingToTheExceptionHandler() throws {
+        let loop = EventLoop()
+        let reports = Locked<[String]>([])
+        try loop.runUntilComplete { () -> Void in
+            loop.setExceptionHandler { _, context in
+                let task = context.task.map { "\($0.name): \($0.repr.prefix(13))" } ?? "-"
+                reports.withLock { $0.append("\(context.message) \(task)") }
+            }
+            let finished = createTask(name: "finished") { 1 }
+            _ = createTask(name: "sleeping") { try await sleep(30) }
+            let never = Future<Int>(loop: loop)
+            _ = createTask(name: "waiting") { try await never.value }
+            _ = try await finished.value
+        }
+        #expect(reports.withLock { $0 }.isEmpty)
+        try loop.close()
+        #expect(reports.withLock { $0 }.sorted() == [
+            "Task was destroyed but it is pending! sleeping: <Task pending",
+            "Task was destroyed but it is pending! waiting: <Task pending",
+        ])
+        try loop.close()  // a second close reports nothing again
+        #expect(reports.withLock { $0 }.count == 2)
+    }
+
     @Test func anotherLoopCannotRunInsideARunningOne() throws {
         let message = try runLoop { _ -> String in
             let other = EventLoop()

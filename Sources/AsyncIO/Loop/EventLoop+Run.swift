@@ -60,6 +60,8 @@ extension EventLoop {
 
     /// Closes the loop: drops pending callbacks and timers and releases the
     /// selector. Closing twice does nothing; closing a running loop throws.
+    /// Each task still pending is reported to the exception handler, as
+    /// asyncio reports a pending task it destroys: it will never run again.
     public func close() throws {
         switch state {
         case .running: throw EventLoopError.closeWhileRunning
@@ -71,6 +73,9 @@ extension EventLoop {
         watches.removeAll()
         inbox.withLock { $0.items.removeAll() }
         LoopActor.withLoop(self) {
+            for task in liveTasks.tasks where !task.isDone {
+                callExceptionHandler(ExceptionContext(message: "Task was destroyed but it is pending!", task: task))
+            }
             timers.removeAll()
             for signal in signalHandlers.keys { removeSignalHandler(signal) }
         }

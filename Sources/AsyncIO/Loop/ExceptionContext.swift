@@ -7,12 +7,15 @@ public struct ExceptionContext {
     public var error: (any Error)?
     public var handle: Handle?
     public var future: (any AnyFuture)?
+    public var task: (any AnyLoopTask)?
 
-    public init(message: String, error: (any Error)? = nil, handle: Handle? = nil, future: (any AnyFuture)? = nil) {
+    public init(message: String, error: (any Error)? = nil, handle: Handle? = nil,
+                future: (any AnyFuture)? = nil, task: (any AnyLoopTask)? = nil) {
         self.message = message
         self.error = error
         self.handle = handle
         self.future = future
+        self.task = task
     }
 }
 
@@ -27,6 +30,7 @@ extension EventLoop {
         var lines = [context.message]
         if let handle = context.handle { lines.append("handle: \(handle)") }
         if let future = context.future { lines.append("future: \(future.repr)") }
+        if let task = context.task { lines.append("task: \(task.repr)") }
         if let error = context.error { lines.append("error: \(error)") }
         asyncioLogger.error("\(lines.joined(separator: "\n"))")
     }
