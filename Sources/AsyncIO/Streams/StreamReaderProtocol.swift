@@ -52,6 +52,8 @@ final class StreamReaderProtocol: StreamingProtocol {
     func connectionLost(_ error: (any Error)?) {
         if let error { reader.setException(error) } else { reader.feedEof() }
         isConnectionLost = true
+        // The writer holds this protocol: keeping it would keep both alive.
+        writer = nil
         for waiter in drainWaiters where !waiter.isDone {
             if let error { try? waiter.setException(error) } else { try? waiter.setResult(()) }
         }

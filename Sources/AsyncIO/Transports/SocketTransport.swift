@@ -21,9 +21,9 @@ import DequeModule
 public final class SocketTransport: Transport {
     private let loop: EventLoop
     private var fd: Int32
-    private let protocolObject: any BaseProtocol
-    private let streaming: (any StreamingProtocol)?
-    private let buffered: (any BufferedProtocol)?
+    /// The protocol, until `connectionLost` has run: letting go of it then
+    /// breaks the cycle through a protocol that keeps its transport.
+    private var receiver: Receiver?
     private weak var server: Server?
     private let peer: SocketAddress?
     private let local: SocketAddress?
@@ -52,16 +52,13 @@ public final class SocketTransport: Transport {
     init(loop: EventLoop, fd: Int32, protocol: any BaseProtocol, server: Server? = nil, waiter: Future<Void>? = nil) {
         self.loop = loop
         self.fd = fd
-        self.protocolObject = `protocol`
-        self.streaming = `protocol` as? any StreamingProtocol
-        self.buffered = `protocol` as? any BufferedProtocol
-        precondition(streaming != nil || buffered != nil, "a socket transport needs a StreamingProtocol or a BufferedProtocol")
+        self.receiver = Receiver(`protocol`)
         self.server = server
         self.peer = Socket.peerAddress(fd)
         self.local = Socket.localAddress(fd)
         Socket.setOption(fd, level: Int32(IPPROTO_TCP), name: TCP_NODELAY)
         server?.attach()
-        loop.callSoon(label: "connection_made") { [self] in protocolObject.connectionMade(self) }
+        loop.callSoon(label: "connection_made") { [self] in receiver?.base.connectionMade(self) }
         loop.callSoon(label: "start reading") { [self] in
             guard !closing else { return }
             startReading()
@@ -80,19 +77,20 @@ public final class SocketTransport: Transport {
     }
 
     private func readReady() {
-        guard !lost else { return }
+        guard !lost, let receiver else { return }
         do {
             let count: Int?
-            if let buffered {
+            switch receiver {
+            case .buffered(let buffered):
                 let target = buffered.getBuffer(-1)
                 precondition(target.count > 0, "getBuffer() returned an empty buffer")
                 count = try Socket.receive(fd, into: target)
                 if let count, count > 0 { buffered.bufferUpdated(count) }
-            } else {
+            case .streaming(let streaming):
                 let target = loop.receiveBuffer
                 count = try Socket.receive(fd, into: target)
                 if let count, count > 0 {
-                    streaming!.dataReceived(Array(UnsafeRawBufferPointer(rebasing: target[..<count])))
+                    streaming.dataReceived(Array(UnsafeRawBufferPointer(rebasing: target[..<count])))
                 }
             }
             if count == 0 { readEOF() }
@@ -102,7 +100,7 @@ public final class SocketTransport: Transport {
     }
 
     private func readEOF() {
-        let keepOpen = streaming?.eofReceived() ?? buffered?.eofReceived() ?? false
+        let keepOpen = receiver?.eofReceived() ?? false
         if keepOpen {
             // Half-closed: nothing more to read, but writing goes on.
             loop.removeReader(fd)
@@ -274,13 +272,13 @@ public final class SocketTransport: Transport {
     private func maybePauseProtocol() {
         guard queuedBytes > highWater, !protocolPaused else { return }
         protocolPaused = true
-        protocolObject.pauseWriting()
+        receiver?.base.pauseWriting()
     }
 
     private func maybeResumeProtocol() {
         guard protocolPaused, queuedBytes <= lowWater else { return }
         protocolPaused = false
-        protocolObject.resumeWriting()
+        receiver?.base.resumeWriting()
     }
 
     // MARK: Closing
@@ -327,14 +325,19 @@ public final class SocketTransport: Transport {
             defer {
                 Glibc.close(fd)
                 fd = -1
+                receiver = nil
                 server?.detach()
                 server = nil
             }
-            protocolObject.connectionLost(error)
+            receiver?.base.connectionLost(error)
         }
     }
 
     // MARK: Information
+
+    public var description: String {
+        "<SocketTransport fd=\(fd) \(lost ? "closed" : closing ? "closing" : "open")>"
+    }
 
     public func getExtraInfo(_ name: String) -> Any? {
         switch name {
@@ -344,8 +347,35 @@ public final class SocketTransport: Transport {
         default: nil
         }
     }
+}
 
-    public var description: String {
-        "<SocketTransport fd=\(fd) \(lost ? "closed" : closing ? "closing" : "open")>"
+/// A transport's protocol, by the way it takes incoming bytes.
+@LoopActor
+private enum Receiver {
+    case streaming(any StreamingProtocol)
+    case buffered(any BufferedProtocol)
+
+    init(_ protocolObject: any BaseProtocol) {
+        if let buffered = protocolObject as? any BufferedProtocol {
+            self = .buffered(buffered)
+        } else if let streaming = protocolObject as? any StreamingProtocol {
+            self = .streaming(streaming)
+        } else {
+            preconditionFailure("a socket transport needs a StreamingProtocol or a BufferedProtocol")
+        }
+    }
+
+    var base: any BaseProtocol {
+        switch self {
+        case .streaming(let streaming): streaming
+        case .buffered(let buffered): buffered
+        }
+    }
+
+    func eofReceived() -> Bool {
+        switch self {
+        case .streaming(let streaming): streaming.eofReceived()
+        case .buffered(let buffered): buffered.eofReceived()
+        }
     }
 }

@@ -1,0 +1,212 @@
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+@testable import AsyncIO
+
+/// Weak references to what each connection created: once every connection
+/// has ended and the loop has run its callbacks, none may still be alive.
+@LoopActor
+final class LifetimeWatch {
+    private struct Entry {
+        let kind: String
+        weak var object: AnyObject?
+    }
+    private var entries: [Entry] = []
+
+    func watch(_ kind: String, _ object: AnyObject) {
+        entries.append(Entry(kind: kind, object: object))
+    }
+
+    var watched: Int { entries.count }
+
+    /// How many objects of each kind are still alive.
+    var alive: [String: Int] {
+        entries.reduce(into: [:]) { counts, entry in
+            if entry.object != nil { counts[entry.kind, default: 0] += 1 }
+        }
+    }
+}
+
+/// A protocol echo server that keeps its transport, as the documentation's does.
+@LoopActor
+final class WatchedEcho: StreamingProtocol {
+    private let watch: LifetimeWatch
+    private var transport: (any Transport)?
+
+    init(_ watch: LifetimeWatch) {
+        self.watch = watch
+        watch.watch("protocol", self)
+    }
+
+    func connectionMade(_ transport: any Transport) {
+        self.transport = transport
+        watch.watch("transport", transport)
+    }
+
+    func dataReceived(_ data: [UInt8]) { transport?.write(data) }
+
+    func eofReceived() -> Bool {
+        transport?.writeEof()
+        return false
+    }
+}
+
+/// How a client ends its connection.
+enum ClientEnding: CaseIterable {
+    /// Sends a message, reads the echo, closes.
+    case clean
+    /// Sends 200 KB without reading its echo, then resets (SO_LINGER 0).
+    case resetWithoutReading
+    /// Sends 200 KB without reading its echo, then closes normally.
+    case closeWithoutReading
+    /// Sends a message, half-closes, reads the echo to EOF.
+    case halfClose
+    /// Connects and closes without sending anything.
+    case silent
+}
+
+/// Plays one client against `port` with plain non-blocking sockets.
+@LoopActor
+func playClient(_ loop: EventLoop, _ address: SocketAddress, _ ending: ClientEnding, seed: UInt64) async throws {
+    let fd = try Socket.open(family: AF_INET)
+    defer { close(fd) }
+    try await loop.sockConnect(fd, address)
+    var random = SplitMix(seed: seed)
+    func payload(_ size: Int) -> [UInt8] {
+        (0..<(size + 7) / 8).flatMap { _ in withUnsafeBytes(of: random.next()) { Array($0) } }.prefix(size).map { $0 }
+    }
+    switch ending {
+    case .clean, .halfClose:
+        let message = payload(1000)
+        try await loop.sockSendall(fd, message)
+        if ending == .halfClose { shutdown(fd, Int32(SHUT_WR)) }
+        var echoed: [UInt8] = []
+        while echoed.count < message.count {
+            let chunk = try await loop.sockRecv(fd, 64 * 1024)
+            if chunk.isEmpty { break }
+            echoed += chunk
+        }
+        #expect(echoed == message)
+        if ending == .halfClose {
+            #expect(try await loop.sockRecv(fd, 1) == [])
+        }
+    case .resetWithoutReading, .closeWithoutReading:
+        // The server cannot echo 200 KB to a client that does not read: its
+        // writes back up until the client goes.
+        try await loop.sockSendall(fd, payload(200 * 1024))
+        if ending == .resetWithoutReading {
+            var linger = Glibc.linger(l_onoff: 1, l_linger: 0)
+            setsockopt(fd, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size))
+        }
+    case .silent:
+        break
+    }
+}
+
+/// Runs `count` clients of every kind, `batch` at a time.
+@LoopActor
+func churn(_ loop: EventLoop, port: Int, rounds: Int, batch: Int = 50) async throws {
+    let address = try await loop.getaddrinfo("127.0.0.1", port)[0].address
+    var seed: UInt64 = 1
+    for _ in 0..<rounds {
+        var clients: [LoopTask<Void>] = []
+        for index in 0..<batch {
+            let ending = ClientEnding.allCases[index % ClientEnding.allCases.count]
+            seed += 1
+            clients.append(loop.createTask { [seed] in try await playClient(loop, address, ending, seed: seed) })
+        }
+        for client in clients { try await client.value }
+    }
+}
+
+/// Lets the loop run the callbacks that follow the last connection's end.
+@LoopActor
+func settle(_ loop: EventLoop) async throws {
+    for _ in 0..<10 { try await sleep(0) }
+}
+
+@Suite(.serialized, .timeLimit(.minutes(5))) struct ConnectionLifetimeTests {
+    /// Clean, reset, unread, half-closed and silent clients against a
+    /// protocol server: after the last has gone, no transport or protocol
+    /// of theirs is alive.
+    @Test func protocolServerFreesEveryConnection() throws {
+        let (watched, alive) = try runLoop { loop -> (Int, [String: Int]) in
+            let watch = LifetimeWatch()
+            loop.setExceptionHandler { _, context in Issue.record("unexpected report: \(context.message)") }
+            let server = try await loop.createServer({ WatchedEcho(watch) }, host: "127.0.0.1", port: 0)
+            try await churn(loop, port: server.sockets[0].port, rounds: 4)
+            server.close()
+            try await server.waitClosed()
+            try await settle(loop)
+            return (watch.watched, watch.alive)
+        }
+        #expect(watched == 2 * 200)
+        #expect(alive == [:])
+    }
+
+    /// The same clients against a streams server whose handler echoes with
+    /// `drain`: no reader, writer, transport or handler task stays alive.
+    @Test func streamsServerFreesEveryConnection() throws {
+        let (watched, alive) = try runLoop { loop -> (Int, [String: Int]) in
+            let watch = LifetimeWatch()
+            loop.setExceptionHandler { _, context in
+                // A client that resets makes its handler's read or drain fail.
+                guard context.message == "Unhandled exception in client_connected_cb" else {
+                    Issue.record("unexpected report: \(context.message)")
+                    return
+                }
+            }
+            let server = try await loop.startServer({ reader, writer in
+                watch.watch("reader", reader)
+                watch.watch("writer", writer)
+                watch.watch("transport", writer.transport)
+                if let task = currentLoopTask() { watch.watch("handler task", task) }
+                while true {
+                    let data = try await reader.read(64 * 1024)
+                    if data.isEmpty { break }
+                    writer.write(data)
+                    try await writer.drain()
+                }
+                writer.close()
+            }, host: "127.0.0.1", port: 0)
+            try await churn(loop, port: server.sockets[0].port, rounds: 4)
+            server.close()
+            try await server.waitClosed()
+            try await settle(loop)
+            return (watch.watched, watch.alive)
+        }
+        #expect(watched == 4 * 200)
+        #expect(alive == [:])
+    }
+
+    /// Clients built on `openConnection` and `createConnection` free their
+    /// side too once closed.
+    @Test func clientConnectionsAreFreed() throws {
+        let (watched, alive) = try runLoop { loop -> (Int, [String: Int]) in
+            let watch = LifetimeWatch()
+            let server = try await loop.createServer({ WatchedEcho(LifetimeWatch()) }, host: "127.0.0.1", port: 0)
+            let port = server.sockets[0].port
+            for round in 0..<20 {
+                let (reader, writer) = try await loop.openConnection(host: "127.0.0.1", port: port)
+                watch.watch("reader", reader)
+                watch.watch("writer", writer)
+                watch.watch("transport", writer.transport)
+                writer.write(Array("round \(round)\n".utf8))
+                #expect(try await reader.readline() == Array("round \(round)\n".utf8))
+                writer.close()
+                try await writer.waitClosed()
+
+                let (transport, protocolObject) = try await loop.createConnection({ WatchedEcho(watch) }, host: "127.0.0.1", port: port)
+                _ = protocolObject
+                transport.close()
+            }
+            server.close()
+            try await server.waitClosed()
+            try await settle(loop)
+            return (watch.watched, watch.alive)
+        }
+        #expect(watched == 20 * 5)
+        #expect(alive == [:])
+    }
+}
