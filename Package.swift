@@ -30,10 +30,11 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "AsyncIOTests", dependencies: ["AsyncIO"]),
+        .target(name: "TestSupport", dependencies: ["CLinux"], path: "Tests/TestSupport"),
+        .testTarget(name: "AsyncIOTests", dependencies: ["AsyncIO", "TestSupport"]),
         .testTarget(
             name: "AsyncIODemoTests",
-            dependencies: ["AsyncIODemo"],
+            dependencies: ["AsyncIODemo", "TestSupport"],
             exclude: ["Golden"]
         ),
     ],

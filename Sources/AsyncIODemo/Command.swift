@@ -19,6 +19,9 @@ struct AsyncIODemo: ParsableCommand {
     /// Checks the topic and example names before argument parsing, so a typo
     /// gets a one-line hint instead of a usage dump.
     static func main() {
+        // A reader of standard output that goes away (`| head`) must not
+        // kill a running server: writes then fail with EPIPE instead.
+        signal(SIGPIPE, SIG_IGN)
         let arguments = Array(CommandLine.arguments.dropFirst())
         if let problem = unknownName(in: arguments) {
             printError("asyncio-demo: \(problem)")
@@ -28,8 +31,19 @@ struct AsyncIODemo: ParsableCommand {
             var command = try parseAsRoot(arguments)
             try command.run()
         } catch {
-            exit(withError: error)
+            exitWithOneLine(error)
         }
+    }
+
+    /// Help and version requests print as usual; every other error becomes
+    /// one line on standard error and its exit status (64 for usage errors).
+    static func exitWithOneLine(_ error: any Error) -> Never {
+        let code = exitCode(for: error)
+        let text = message(for: error)
+        guard code != .success, !text.isEmpty else { exit(withError: error) }
+        let line = text.split(whereSeparator: \.isNewline).joined(separator: " ")
+        printError("asyncio-demo: \(line)")
+        Glibc.exit(code.rawValue)
     }
 
     static func unknownName(in arguments: [String]) -> String? {

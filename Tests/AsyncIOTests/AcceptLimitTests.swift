@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import AsyncIO
 
 /// Running out of file descriptors while accepting. The scenario lowers the
@@ -14,17 +15,13 @@ import Testing
             try outOfDescriptorsScenario()
             return
         }
-        let child = Process()
-        child.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
-        child.arguments = ["--testing-library", "swift-testing", "--filter", "serverKeepsRunningWhenDescriptorsRunOut"]
-        child.environment = ProcessInfo.processInfo.environment.merging([Self.childVariable: "1"]) { $1 }
-        let output = Foundation.Pipe()
-        child.standardOutput = output
-        child.standardError = output
-        try child.run()
-        let log = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        child.waitUntilExit()
-        #expect(child.terminationStatus == 0, "child run:\n\(log)")
+        let environment = ChildProcess.currentEnvironment().merging([Self.childVariable: "1"]) { $1 }
+        let child = try ChildProcess.run(
+            CommandLine.arguments[0],
+            ["--testing-library", "swift-testing", "--filter", "serverKeepsRunningWhenDescriptorsRunOut"],
+            environment: environment)
+        let log = child.stdoutText + child.stderrText
+        #expect(child.status == 0, "child run:\n\(log)")
         #expect(log.contains("passed"))
     }
 

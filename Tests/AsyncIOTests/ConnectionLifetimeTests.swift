@@ -46,6 +46,8 @@ final class WatchedEcho: StreamingProtocol {
 
     func dataReceived(_ data: [UInt8]) { transport?.write(data) }
 
+    var transportBuffered: Int { transport?.writeBufferSize ?? 0 }
+
     func eofReceived() -> Bool {
         transport?.writeEof()
         return false
@@ -208,5 +210,35 @@ func settle(_ loop: EventLoop) async throws {
         }
         #expect(watched == 20 * 5)
         #expect(alive == [:])
+    }
+
+    /// `closeClients` closes each accepted connection once its buffered
+    /// echo has gone, so a client that never reads keeps the server from
+    /// closing; `abortClients` drops it, and `waitClosed` returns.
+    @Test func serverClosesAndAbortsItsClients() throws {
+        try runLoop { loop in
+            var accepted: [WatchedEcho] = []
+            let server = try await loop.createServer({
+                let echo = WatchedEcho(LifetimeWatch())
+                accepted.append(echo)
+                return echo
+            }, host: "127.0.0.1", port: 0)
+            let port = server.sockets[0].port
+            let (reader, writer) = try await loop.openConnection(host: "127.0.0.1", port: port)
+            writer.write(Array("reading\n".utf8))
+            #expect(try await reader.readline() == Array("reading\n".utf8))
+            // This client never reads: the server's echo backs up.
+            let (_, flooder) = try await loop.openConnection(host: "127.0.0.1", port: port)
+            for _ in 0..<512 { flooder.write([UInt8](repeating: 7, count: 64 * 1024)) }
+            while accepted.count < 2 || accepted[1].transportBuffered == 0 { try await sleep(0.001) }
+
+            server.close()
+            server.closeClients()
+            #expect(try await reader.read() == [])  // the server closed the reading client
+            await #expect(throws: TimeoutError.self) { try await waitFor(timeout: 0.2) { try await server.waitClosed() } }
+            server.abortClients()
+            try await server.waitClosed()
+            flooder.close()
+        }
     }
 }

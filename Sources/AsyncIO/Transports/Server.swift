@@ -16,7 +16,8 @@ public final class Server {
     public let sockets: [SocketAddress]
     private var serving = false
     private var closed = false
-    private var activeConnections = 0
+    /// The connections accepted and not yet lost, by transport.
+    private var clients: [ObjectIdentifier: any Transport] = [:]
     private var closeWaiters: [Future<Void>] = []
     private var servingForever: Future<Void>?
     /// Set while accepting is paused because descriptors ran out.
@@ -91,7 +92,8 @@ public final class Server {
         }
     }
 
-    /// Stops listening; connections already accepted stay open.
+    /// Stops listening; connections already accepted stay open (see
+    /// `closeClients` and `abortClients`).
     public func close() {
         guard !closed else { return }
         closed = true
@@ -106,23 +108,35 @@ public final class Server {
         wakeCloseWaitersIfDone()
     }
 
+    /// Closes every accepted connection that is still open, each after its
+    /// buffered data has gone (asyncio 3.13's `close_clients`).
+    public func closeClients() {
+        for transport in clients.values { transport.close() }
+    }
+
+    /// Closes every accepted connection at once, dropping buffered data
+    /// (asyncio 3.13's `abort_clients`).
+    public func abortClients() {
+        for transport in clients.values { transport.abort() }
+    }
+
     /// Waits until the server is closed and its connections have ended.
     public func waitClosed() async throws {
-        guard !(closed && activeConnections == 0) else { return }
+        guard !(closed && clients.isEmpty) else { return }
         let waiter = Future<Void>(loop: loop)
         closeWaiters.append(waiter)
         try await waiter.value
     }
 
-    func attach() { activeConnections += 1 }
+    func attach(_ transport: any Transport) { clients[ObjectIdentifier(transport)] = transport }
 
-    func detach() {
-        activeConnections -= 1
+    func detach(_ transport: any Transport) {
+        clients[ObjectIdentifier(transport)] = nil
         wakeCloseWaitersIfDone()
     }
 
     private func wakeCloseWaitersIfDone() {
-        guard closed, activeConnections == 0 else { return }
+        guard closed, clients.isEmpty else { return }
         for waiter in closeWaiters where !waiter.isDone { try? waiter.setResult(()) }
         closeWaiters = []
     }

@@ -57,7 +57,7 @@ public final class SocketTransport: Transport {
         self.peer = Socket.peerAddress(fd)
         self.local = Socket.localAddress(fd)
         Socket.setOption(fd, level: Int32(IPPROTO_TCP), name: TCP_NODELAY)
-        server?.attach()
+        server?.attach(self)
         loop.callSoon(label: "connection_made") { [self] in receiver?.base.connectionMade(self) }
         loop.callSoon(label: "start reading") { [self] in
             guard !closing else { return }
@@ -326,7 +326,7 @@ public final class SocketTransport: Transport {
                 Glibc.close(fd)
                 fd = -1
                 receiver = nil
-                server?.detach()
+                server?.detach(self)
                 server = nil
             }
             receiver?.base.connectionLost(error)

@@ -1,4 +1,5 @@
 import AsyncIO
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -45,11 +46,29 @@ struct EchoDemo {
         }
         try loop.runForever()
         logLine("main", "closing server")
-        try loop.runUntilComplete {
-            server.close()
-            try await server.waitClosed()
-        }
+        try loop.runUntilComplete { try await shutDown(server, loop) }
         logLine("main", "closing event loop")
+    }
+
+    /// How long live connections get to send what they have buffered
+    /// before they are aborted.
+    static let closeGracePeriod = 1.0
+
+    /// Stops listening, closes the live connections (aborting those that do
+    /// not finish within the grace period, or at once on another signal),
+    /// then cancels whatever tasks are left, as `asyncio.run` does.
+    @LoopActor
+    private func shutDown(_ server: Server, _ loop: EventLoop) async throws {
+        for signal in [SIGINT, SIGTERM] { try loop.addSignalHandler(signal) { server.abortClients() } }
+        server.close()
+        server.closeClients()
+        let abortLate = loop.callLater(Self.closeGracePeriod) { server.abortClients() }
+        try await server.waitClosed()
+        abortLate.cancel()
+        let current = currentLoopTask()
+        let leftover = loop.allTasks().filter { $0 !== current }
+        for task in leftover { task.cancel(message: nil) }
+        for task in leftover { try? await task.waitUntilDone() }
     }
 
     /// Only the client, against a server elsewhere.
@@ -61,7 +80,7 @@ struct EchoDemo {
                 try await runClient(loop, host: endpoint.host, port: endpoint.port, messages: messages)
             }
         }
-        if style == .protocol { logLine("main", "closing event loop") }
+        logLine("main", "closing event loop")
     }
 
     @LoopActor
@@ -102,11 +121,17 @@ struct EchoDemo {
 }
 
 /// Prints one log line and flushes it at once, so a server's output is
-/// seen as it happens even when it goes to a pipe or a file.
+/// seen as it happens even when it goes to a pipe or a file. Once standard
+/// output has failed (its reader went away), logging stops and the server
+/// carries on.
 func logLine(_ name: String, _ message: String) {
+    guard !standardOutputFailed.load(ordering: .relaxed) else { return }
     print("\(name): \(message)")
-    fflush(nil)
+    if fflush(nil) != 0 { standardOutputFailed.store(true, ordering: .relaxed) }
 }
+
+/// Set once writing to standard output has failed.
+let standardOutputFailed = Atomic<Bool>(false)
 
 /// The name a connection logs under, as the scripts build it from the peer.
 @LoopActor
@@ -207,20 +232,23 @@ func echo(_ reader: StreamReader, _ writer: StreamWriter, quiet: Bool = false) a
     }
     let name = peerName("echo", writer.getExtraInfo("peername"))
     log(name, "connection accepted")
-    while true {
-        // The documentation reads 128 bytes at a time; a quiet server, run
-        // for load tests, reads as much as is there, as the baselines do.
-        let data = try await reader.read(quiet ? 64 * 1024 : 128)
-        if data.isEmpty {
-            log(name, "closing")
-            writer.close()
-            return
+    do {
+        while true {
+            // The documentation reads 128 bytes at a time; a quiet server, run
+            // for load tests, reads as much as is there, as the baselines do.
+            let data = try await reader.read(quiet ? 64 * 1024 : 128)
+            if data.isEmpty { break }
+            log(name, "received \(pythonRepr(bytes: data))")
+            writer.write(data)
+            try await writer.drain()
+            log(name, "sent \(pythonRepr(bytes: data))")
         }
-        log(name, "received \(pythonRepr(bytes: data))")
-        writer.write(data)
-        try await writer.drain()
-        log(name, "sent \(pythonRepr(bytes: data))")
+    } catch let error as OSError where [ECONNRESET, EPIPE].contains(error.errno) {
+        // A client that resets or goes away unread ends its connection:
+        // for an echo server that is a normal end, not a failure.
     }
+    log(name, "closing")
+    writer.close()
 }
 
 @LoopActor

@@ -25,7 +25,9 @@ struct EchoServerCommand: TopicCommand {
     var messages: [String] = []
     @Flag(help: "Run only the server, until SIGINT or SIGTERM.") var serve = false
     @Option(help: "With --serve: the host to listen on.") var host = "localhost"
-    @Option(help: "With --serve: the port to listen on.") var port = 10000
+    // Unconditional, so that `--port -1` is read as a number and rejected
+    // by the range check rather than taken for an option.
+    @Option(parsing: .unconditional, help: "With --serve: the port to listen on.") var port = 10000
     @Option(help: "Run only the client, against HOST:PORT.") var connect: String?
     @Flag(help: "With --serve: leave out the per-connection lines (for load tests).") var quiet = false
 
@@ -56,7 +58,7 @@ struct EchoServerCommand: TopicCommand {
             if serve {
                 try demo.serve(host: host, port: port)
             } else if let connect, let endpoint = Endpoint(connect) {
-                let payload = messages.isEmpty ? EchoDemo.documentMessages : messages.map { Array($0.utf8) }
+                let payload = messages.isEmpty ? EchoDemo.documentMessages : rawBytes(of: messages)
                 try demo.connect(to: endpoint, messages: payload)
             }
         } catch let failure as DemoFailure {
@@ -85,4 +87,23 @@ struct Endpoint {
 /// A runtime failure the user can act on: one line, exit status 1.
 struct DemoFailure: Error {
     let message: String
+}
+
+/// The bytes of each argument as the process received them. Swift decodes
+/// arguments as UTF-8 and replaces what is not; a message must go out as
+/// given, as Python's `os.fsencode` sends it. Each decoded argument is
+/// matched, in order, with the first later raw argument that decodes to it.
+func rawBytes(of arguments: [String]) -> [[UInt8]] {
+    let raw = (0..<Int(CommandLine.argc)).map { index -> [UInt8] in
+        guard let pointer = CommandLine.unsafeArgv[index] else { return [] }
+        return Array(UnsafeBufferPointer(start: pointer, count: strlen(pointer))).map { UInt8(bitPattern: $0) }
+    }
+    var next = 1
+    return arguments.map { argument in
+        while next < raw.count {
+            defer { next += 1 }
+            if String(decoding: raw[next], as: UTF8.self) == argument { return raw[next] }
+        }
+        return Array(argument.utf8)
+    }
 }

@@ -1,5 +1,5 @@
 // Linux interfaces Swift's Glibc module does not export: epoll, eventfd,
-// and accept4 (declared by glibc only under _GNU_SOURCE, which would make
+// accept4 and pipe2 (declared by glibc only under _GNU_SOURCE, which would make
 // this module's view of the C headers differ from Glibc's).
 #ifndef CLINUX_H
 #define CLINUX_H
@@ -12,5 +12,6 @@
 #include <netdb.h>
 
 extern int accept4(int fd, struct sockaddr *address, socklen_t *length, int flags);
+extern int pipe2(int fds[2], int flags);
 
 #endif
