@@ -45,6 +45,8 @@ public final class SocketTransport: Transport {
     private var highWater = 64 * 1024
     private var lowWater = 16 * 1024
     private var protocolPaused = false
+    /// The most bytes queued since the queue was last empty.
+    private var backlogPeak = 0
 
     /// Wraps connected socket `fd`. The protocol's `connectionMade` and the
     /// first read are scheduled, in that order, as in asyncio; `waiter`, if
@@ -193,6 +195,10 @@ public final class SocketTransport: Transport {
             return
         }
         loop.removeWriter(fd)
+        if backlogPeak >= releaseThreshold {
+            backlogPeak = 0
+            releaseFreedMemory()
+        }
         maybeResumeProtocol()
         if closing {
             scheduleConnectionLost(nil)
@@ -270,6 +276,7 @@ public final class SocketTransport: Transport {
     }
 
     private func maybePauseProtocol() {
+        backlogPeak = max(backlogPeak, queuedBytes)
         guard queuedBytes > highWater, !protocolPaused else { return }
         protocolPaused = true
         receiver?.base.pauseWriting()

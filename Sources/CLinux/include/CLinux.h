@@ -14,4 +14,7 @@
 extern int accept4(int fd, struct sockaddr *address, socklen_t *length, int flags);
 extern int pipe2(int fds[2], int flags);
 
+/// Returns the heap's free pages to the system (glibc's malloc_trim); 0 elsewhere.
+int clinux_release_free_memory(void);
+
 #endif
