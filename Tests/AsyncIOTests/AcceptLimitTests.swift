@@ -66,6 +66,9 @@ import TestSupport
             let reply = try await reader.readline()
             writer.close()
             server.close()
+            // The server's side of the connection ends too before the loop
+            // closes, so nothing it held outlives the test.
+            try await server.waitClosed()
             #expect(reportsWhileOut == 1)
             return (reports, String(decoding: reply, as: UTF8.self))
         }

@@ -238,7 +238,8 @@ func settle(_ loop: EventLoop) async throws {
             await #expect(throws: TimeoutError.self) { try await waitFor(timeout: 0.2) { try await server.waitClosed() } }
             server.abortClients()
             try await server.waitClosed()
-            flooder.close()
+            flooder.transport.abort()
+            try? await flooder.waitClosed()
         }
     }
 }

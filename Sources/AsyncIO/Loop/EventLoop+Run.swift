@@ -60,26 +60,52 @@ extension EventLoop {
 
     /// Closes the loop: drops pending callbacks and timers and releases the
     /// selector. Closing twice does nothing; closing a running loop throws.
+    ///
     /// Each task still pending is reported to the exception handler, as
-    /// asyncio reports a pending task it destroys: it will never run again.
+    /// asyncio reports a pending task it destroys, and then unwound: it is
+    /// cancelled and its steps run until it ends, as destroying a coroutine
+    /// in Python runs its `finally` blocks. A suspended Swift task cannot be
+    /// freed otherwise; it would keep what it holds, and the loop, for good.
+    /// Only work already ready runs meanwhile: the loop never waits for I/O
+    /// or timers while closing.
     public func close() throws {
         switch state {
         case .running: throw EventLoopError.closeWhileRunning
         case .closed: return
         case .idle: break
         }
+        try unwindPendingTasks()
         state = .closed
         ready.removeAll()
         watches.removeAll()
         inbox.withLock { $0.items.removeAll() }
         LoopActor.withLoop(self) {
-            for task in liveTasks.tasks where !task.isDone {
-                callExceptionHandler(ExceptionContext(message: "Task was destroyed but it is pending!", task: task))
-            }
             timers.removeAll()
             for signal in signalHandlers.keys { removeSignalHandler(signal) }
         }
         EventLoop.registry.withLock { $0.closed(self) }
+    }
+
+    /// At most this many iterations unwind the tasks left at `close()`; a
+    /// task that catches its cancellation and waits again is left behind.
+    static let maxUnwindIterations = 100
+
+    private func unwindPendingTasks() throws {
+        let pending = LoopActor.withLoop(self) { liveTasks.tasks.filter { !$0.isDone } }
+        guard !pending.isEmpty else { return }
+        try enterRun()
+        defer { leaveRun() }
+        LoopActor.assumeIsolated {
+            for task in pending {
+                callExceptionHandler(ExceptionContext(message: "Task was destroyed but it is pending!", task: task))
+            }
+            for task in pending { task.cancel(message: nil) }
+            var iterations = 0
+            while !ready.isEmpty, liveTasks.count > 0, iterations < Self.maxUnwindIterations {
+                runOnce()
+                iterations += 1
+            }
+        }
     }
 
     private func enterRun() throws {
