@@ -182,14 +182,23 @@ private func failing(after seconds: Double, _ tag: String) -> LoopTask<Int> {
 
 @Suite struct AsCompletedTests {
     @Test func yieldsInCompletionOrder() throws {
-        let order = try runLoop { _ -> [Int] in
+        // Futures completed in a set order, not timers: first 1 alone while
+        // the loop waits, then 2, 3 and 4 at once before it looks again.
+        let order = try runLoop { loop -> [Int] in
+            let futures = (0...4).map { _ in Future<Int>(loop: loop) }  // futures[i] gets i; 0 is unused
+            loop.callSoon {
+                try futures[1].setResult(1)
+                loop.callSoon {
+                    for i in 2...4 { try futures[i].setResult(i) }
+                }
+            }
             var order: [Int] = []
-            for try await future in asCompleted([delayed(0.003, 3), delayed(0.001, 1), delayed(0.002, 2)]) {
+            for try await future in asCompleted([futures[3], futures[1], futures[4], futures[2]]) {
                 order.append(try future.result())
             }
             return order
         }
-        #expect(order == [1, 2, 3])
+        #expect(order == [1, 2, 3, 4])
     }
 
     @Test func throwsTimeoutErrorWhenTheRestAreTooSlow() throws {
