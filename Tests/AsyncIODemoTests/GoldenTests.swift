@@ -5,7 +5,7 @@ import Testing
 /// genuinely varies (clock readings), must equal its recorded file in
 /// `Golden/<topic>/<example>.txt`. Set `UPDATE_GOLDEN=1` to re-record; a
 /// re-recording run fails so a changed baseline is always noticed.
-@Suite struct GoldenTests {
+@Suite(.timeLimit(.minutes(1))) struct GoldenTests {
     static let goldenFolder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden")
 
     struct Case: CustomTestStringConvertible, Sendable {

@@ -1,7 +1,7 @@
 import Testing
 @testable import AsyncIO
 
-@Suite struct ConditionTests {
+@Suite(.timeLimit(.minutes(1))) struct ConditionTests {
     @Test func waitAndNotifyNeedTheLock() throws {
         let errors = try runLoop { _ -> [String] in
             let condition = Condition()

@@ -18,7 +18,7 @@ func errorOf(_ body: () async throws -> Void) async -> String {
     }
 }
 
-@Suite struct LockTests {
+@Suite(.timeLimit(.minutes(1))) struct LockTests {
     @Test func acquireOfAFreeLockTakesItWithoutSuspending() throws {
         let log = try runLoop { loop -> [String] in
             let log = Log()

@@ -2,7 +2,7 @@ import Testing
 import Synchronization
 @testable import AsyncIO
 
-@Suite struct LoopTests {
+@Suite(.timeLimit(.minutes(1))) struct LoopTests {
     @Test func callSoonRunsInFIFOOrder() throws {
         let order = try runLoop { loop -> [Int] in
             var order: [Int] = []
@@ -301,7 +301,7 @@ final class CountingInstrument: Instrument {
     }
 }
 
-@Suite struct InstrumentTests {
+@Suite(.timeLimit(.minutes(1))) struct InstrumentTests {
     @Test func instrumentsSeeCallbacksTaskStepsAndIOWaits() throws {
         let (callbacks, steps, sleepTimers, waits, afterRemoval) = try runLoop { loop -> ([String], Int, Int, Int, Int) in
             let instrument = CountingInstrument()

@@ -59,7 +59,7 @@ func unreadBytes(_ reader: StreamReader) -> Int? {
     return buffer.count - start
 }
 
-@Suite(.serialized) struct NetworkReliabilityTests {
+@Suite(.serialized, .timeLimit(.minutes(5))) struct NetworkReliabilityTests {
     /// 1,000 clients at once, each making 100 round trips of random sizes
     /// up to 64 KiB: every byte comes back intact, no connection is lost.
     @Test func thousandClientsHundredRoundTripsEach() throws {

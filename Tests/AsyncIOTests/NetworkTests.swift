@@ -85,7 +85,7 @@ func descriptorsUsingPort(_ port: Int) -> Int {
     return count
 }
 
-@Suite(.serialized) struct NetworkTests {
+@Suite(.serialized, .timeLimit(.minutes(1))) struct NetworkTests {
     @Test func protocolEchoRoundTripWithHalfClose() throws {
         let (echoed, log, peerIsLoopback) = try runLoop { loop -> ([UInt8], [String], Bool) in
             let log = Log()
@@ -196,7 +196,7 @@ final class CollectingBufferedProtocol: BufferedProtocol {
     func connectionLost(_ error: (any Error)?) { try? done.setResult(collected) }
 }
 
-@Suite(.serialized) struct BufferedProtocolTests {
+@Suite(.serialized, .timeLimit(.minutes(1))) struct BufferedProtocolTests {
     @Test func bytesArriveInTheProtocolsOwnBuffer() throws {
         let (collected, updates) = try runLoop { loop -> ([UInt8], Int) in
             let payload = streamBytes(at: 0, count: 100_000)  // never repeats, unlike a 256-byte cycle

@@ -16,7 +16,7 @@ import Testing
 ///
 /// A failure names its seed; `SYNC_FUZZ_SEED=<n>` replays one seed and
 /// `SYNC_FUZZ_SEEDS=<n>` runs more of them.
-@Suite struct SyncFuzzTests {
+@Suite(.timeLimit(.minutes(1))) struct SyncFuzzTests {
     static let environment = ProcessInfo.processInfo.environment
     static let seeds: [UInt64] = {
         if let one = environment["SYNC_FUZZ_SEED"].flatMap(UInt64.init) { return [one] }
