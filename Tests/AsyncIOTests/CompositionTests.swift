@@ -14,7 +14,7 @@ private func failing(after seconds: Double, _ tag: String) -> LoopTask<Int> {
     }
 }
 
-@Suite struct WaitTests {
+@Suite(.timeLimit(.minutes(1))) struct WaitTests {
     @Test func allCompletedReturnsEveryFutureDoneInArgumentOrder() throws {
         let names = try runLoop { _ -> [Int] in
             let tasks = [delayed(0.003, 1), delayed(0.001, 2), delayed(0.002, 3)]
@@ -67,7 +67,7 @@ private func failing(after seconds: Double, _ tag: String) -> LoopTask<Int> {
     }
 }
 
-@Suite struct WaitForTests {
+@Suite(.timeLimit(.minutes(1))) struct WaitForTests {
     @Test func returnsTheResultWithinTheTimeout() throws {
         #expect(try runLoop { _ in try await waitFor(delayed(0.001, "fast"), timeout: 5) } == "fast")
     }
@@ -113,7 +113,7 @@ private func failing(after seconds: Double, _ tag: String) -> LoopTask<Int> {
     }
 }
 
-@Suite struct GatherTests {
+@Suite(.timeLimit(.minutes(1))) struct GatherTests {
     @Test func resultsComeBackInArgumentOrder() throws {
         let results = try runLoop { _ in try await gather([delayed(0.003, "a"), delayed(0.001, "b"), delayed(0.002, "c")]) }
         #expect(results == ["a", "b", "c"])
@@ -180,16 +180,25 @@ private func failing(after seconds: Double, _ tag: String) -> LoopTask<Int> {
     }
 }
 
-@Suite struct AsCompletedTests {
+@Suite(.timeLimit(.minutes(1))) struct AsCompletedTests {
     @Test func yieldsInCompletionOrder() throws {
-        let order = try runLoop { _ -> [Int] in
+        // Futures completed in a set order, not timers: first 1 alone while
+        // the loop waits, then 2, 3 and 4 at once before it looks again.
+        let order = try runLoop { loop -> [Int] in
+            let futures = (0...4).map { _ in Future<Int>(loop: loop) }  // futures[i] gets i; 0 is unused
+            loop.callSoon {
+                try futures[1].setResult(1)
+                loop.callSoon {
+                    for i in 2...4 { try futures[i].setResult(i) }
+                }
+            }
             var order: [Int] = []
-            for try await future in asCompleted([delayed(0.003, 3), delayed(0.001, 1), delayed(0.002, 2)]) {
+            for try await future in asCompleted([futures[3], futures[1], futures[4], futures[2]]) {
                 order.append(try future.result())
             }
             return order
         }
-        #expect(order == [1, 2, 3])
+        #expect(order == [1, 2, 3, 4])
     }
 
     @Test func throwsTimeoutErrorWhenTheRestAreTooSlow() throws {
@@ -211,7 +220,7 @@ private func failing(after seconds: Double, _ tag: String) -> LoopTask<Int> {
     }
 }
 
-@Suite struct TaskGroupTests {
+@Suite(.timeLimit(.minutes(1))) struct TaskGroupTests {
     @Test func waitsForEveryTask() throws {
         let results = try runLoop { _ -> [Int] in
             var tasks: [LoopTask<Int>] = []
@@ -297,7 +306,7 @@ private func failing(after seconds: Double, _ tag: String) -> LoopTask<Int> {
     }
 }
 
-@Suite struct TimeoutTests {
+@Suite(.timeLimit(.minutes(1))) struct TimeoutTests {
     @Test func finishingInTimeReturnsTheValue() throws {
         let (value, expired) = try runLoop { _ -> (Int, Bool) in
             var scope: Timeout?

@@ -1,7 +1,7 @@
 import Testing
 @testable import AsyncIO
 
-@Suite struct ConditionTests {
+@Suite(.timeLimit(.minutes(1))) struct ConditionTests {
     @Test func waitAndNotifyNeedTheLock() throws {
         let errors = try runLoop { _ -> [String] in
             let condition = Condition()
@@ -121,14 +121,20 @@ import Testing
     }
 
     @Test func waitForATruePredicateDoesNotWait() throws {
-        let waited = try runLoop { _ -> Bool in
+        // A callback scheduled just before the call runs as soon as the
+        // task gives way: if it has not run, waitFor did not suspend.
+        let (result, checks, otherRan) = try runLoop { loop -> (Bool, Int, Bool) in
             let condition = Condition()
             return try await condition.withLock {
-                try await condition.waitFor { true }
-                return !condition.waiters.isEmpty
+                var otherRan = false, checks = 0
+                loop.callSoon { otherRan = true }
+                let result = try await condition.waitFor { checks += 1; return true }
+                return (result, checks, otherRan)
             }
         }
-        #expect(!waited)
+        #expect(result)
+        #expect(checks == 1)
+        #expect(!otherRan)
     }
 
     @Test func conditionOverAGivenLockSharesIt() throws {

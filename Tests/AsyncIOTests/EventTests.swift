@@ -1,7 +1,7 @@
 import Testing
 @testable import AsyncIO
 
-@Suite struct EventTests {
+@Suite(.timeLimit(.minutes(1))) struct EventTests {
     @Test func setAndClearChangeTheFlag() throws {
         let states = try runLoop { _ -> [String] in
             let event = Event()

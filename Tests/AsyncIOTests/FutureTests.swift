@@ -1,7 +1,7 @@
 import Testing
 @testable import AsyncIO
 
-@Suite struct FutureTests {
+@Suite(.timeLimit(.minutes(1))) struct FutureTests {
     @Test func pendingFutureHasNoResult() throws {
         try runLoop { loop in
             let future = Future<String>(loop: loop)

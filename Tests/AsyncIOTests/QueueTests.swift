@@ -1,7 +1,7 @@
 import Testing
 @testable import AsyncIO
 
-@Suite struct QueueTests {
+@Suite(.timeLimit(.minutes(1))) struct QueueTests {
     @Test func itemsComeOutInTheOrderTheyWentIn() throws {
         let (items, states) = try runLoop { _ -> ([Int], [String]) in
             let q = Queue<Int>(maxsize: 3)

@@ -23,7 +23,7 @@ struct Pipe: ~Copyable {
     }
 }
 
-@Suite struct ReadinessTests {
+@Suite(.timeLimit(.minutes(1))) struct ReadinessTests {
     @Test func readerRunsWhenDataArrivesUntilRemoved() throws {
         let pipe = Pipe()
         let (readFD, writeFD) = (pipe.readFD, pipe.writeFD)

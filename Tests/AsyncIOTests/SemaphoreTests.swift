@@ -1,7 +1,7 @@
 import Testing
 @testable import AsyncIO
 
-@Suite struct SemaphoreTests {
+@Suite(.timeLimit(.minutes(1))) struct SemaphoreTests {
     @Test func acquireTakesASlotAndReleaseGivesItBack() throws {
         let states = try runLoop { _ -> [String] in
             let semaphore = Semaphore(value: 2)

@@ -7,7 +7,7 @@ import Glibc
 private func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
 private func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }
 
-@Suite struct StreamReaderTests {
+@Suite(.timeLimit(.minutes(1))) struct StreamReaderTests {
     @Test func readlineAndReaduntilFindSeparators() throws {
         let lines = try runLoop { loop -> [String] in
             let reader = StreamReader(loop: loop)
@@ -80,7 +80,7 @@ private func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8
     }
 }
 
-@Suite(.serialized) struct StreamNetworkTests {
+@Suite(.serialized, .timeLimit(.minutes(1))) struct StreamNetworkTests {
     @Test func streamEchoServerAndClient() throws {
         let (reply, peerSeen) = try runLoop { loop -> (String, Bool) in
             var peerSeen = false

@@ -16,7 +16,7 @@ import Testing
 ///
 /// A failure names its seed; `SYNC_FUZZ_SEED=<n>` replays one seed and
 /// `SYNC_FUZZ_SEEDS=<n>` runs more of them.
-@Suite struct SyncFuzzTests {
+@Suite(.timeLimit(.minutes(1))) struct SyncFuzzTests {
     static let environment = ProcessInfo.processInfo.environment
     static let seeds: [UInt64] = {
         if let one = environment["SYNC_FUZZ_SEED"].flatMap(UInt64.init) { return [one] }
@@ -371,6 +371,9 @@ private func queueScenario(_ dice: Dice) async throws -> String? {
     }
     var put: [Int] = [], got: [Int] = []
     var doneCalls = 0
+    /// Consumers inside `get()`: asleep in `q.getters`, or woken (taken
+    /// out of the line) and about to take an item or pass it on.
+    var inGet = 0
 
     let producers = (0..<dice.roll(1...3)).map { producer in
         createTask {
@@ -396,7 +399,17 @@ private func queueScenario(_ dice: Dice) async throws -> String? {
             while true {
                 try await dice.yields(upTo: 2)
                 let item: Int
-                do { item = try await q.get() } catch is QueueShutDown { return }
+                inGet += 1
+                do {
+                    item = try await q.get()
+                    inGet -= 1
+                } catch is QueueShutDown {
+                    inGet -= 1
+                    return
+                } catch {
+                    inGet -= 1
+                    throw error
+                }
                 got.append(item)
                 dice.strike(oneIn: 3)
                 try await dice.yields(upTo: 1)
@@ -418,6 +431,12 @@ private func queueScenario(_ dice: Dice) async throws -> String? {
     }, everyStep: {
         if maxsize > 0, q.qsize > maxsize { return "\(q.qsize) items in a queue of \(maxsize)" }
         if got.count > put.count { return "more items got than put" }
+        // Every item must have a woken consumer on its way while any sleeps.
+        let asleep = q.getters.count { !$0.isDone }
+        let woken = inGet - q.getters.count
+        if asleep > 0, q.qsize > woken {
+            return "\(q.qsize) items wait while \(asleep) consumers sleep (\(woken) woken)"
+        }
         return nil
     }) { return problem }
 

@@ -4,7 +4,7 @@ import Testing
 import Glibc
 #endif
 
-@Suite struct TaskTests {
+@Suite(.timeLimit(.minutes(1))) struct TaskTests {
     @Test func creatingATaskDoesNotRunIt() throws {
         let log = try runLoop { loop -> [String] in
             let log = Log()
@@ -305,7 +305,7 @@ import Glibc
     }
 }
 
-@Suite struct ForeignSuspensionTests {
+@Suite(.timeLimit(.minutes(1))) struct ForeignSuspensionTests {
     /// After an await the loop does not own (Swift's `Task.yield()`), the
     /// task is still found, so cancelling it interrupts its next sleep.
     @Test func cancellationStillReachesATaskAfterASwiftYield() throws {

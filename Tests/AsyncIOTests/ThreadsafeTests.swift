@@ -5,7 +5,7 @@ import Glibc
 #endif
 @testable import AsyncIO
 
-@Suite struct ThreadsafeTests {
+@Suite(.timeLimit(.minutes(1))) struct ThreadsafeTests {
     @Test func eightThreadsOfTenThousandCallsLoseNone() throws {
         let threads = 8, perThread = 10_000
         let loop = EventLoop()

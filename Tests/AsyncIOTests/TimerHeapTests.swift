@@ -3,7 +3,7 @@ import Testing
 
 /// The timer queue's heap, checked against sorting: mixed inserts and pops,
 /// duplicates, and building a heap from an unordered array.
-@Suite struct TimerHeapTests {
+@Suite(.timeLimit(.minutes(1))) struct TimerHeapTests {
     @Test func popsInSortedOrderWhileInsertsAndPopsInterleave() {
         var random = SplitMix(seed: 11)
         var heap = TimerHeap<Int>()
