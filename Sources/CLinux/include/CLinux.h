@@ -10,11 +10,21 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <netdb.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 extern int accept4(int fd, struct sockaddr *address, socklen_t *length, int flags);
 extern int pipe2(int fds[2], int flags);
 
-/// Returns the heap's free pages to the system (glibc's malloc_trim); 0 elsewhere.
-int clinux_release_free_memory(void);
+/// Returns the heap's free pages to the system (glibc's malloc_trim); a
+/// no-op with other C libraries, which give memory back on their own terms.
+static inline int clinux_release_free_memory(void) {
+#ifdef __GLIBC__
+    return malloc_trim(0);
+#else
+    return 0;
+#endif
+}
 
 #endif
