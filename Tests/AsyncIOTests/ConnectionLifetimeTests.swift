@@ -242,4 +242,45 @@ func settle(_ loop: EventLoop) async throws {
             try? await flooder.waitClosed()
         }
     }
+
+    /// A loop closed while connections are still up ends them: each
+    /// protocol gets `connectionLost`, and nothing of theirs, nor the loop,
+    /// stays allocated.
+    @Test func closingTheLoopEndsOpenConnections() throws {
+        let watch = LoopWatch()
+        do {
+            let loop = EventLoop()
+            watch.loop = loop
+            let lost = Locked(0)
+            try loop.runUntilComplete {
+                let server = try await loop.createServer({ CountingLoss(lost) }, host: "127.0.0.1", port: 0)
+                let (reader, writer) = try await loop.openConnection(host: "127.0.0.1", port: server.sockets[0].port)
+                writer.write(Array("still here\n".utf8))
+                _ = try await reader.readline()
+                watch.objects = [.init(object: reader), .init(object: writer), .init(object: writer.transport)]
+            }
+            try loop.close()
+            #expect(lost.withLock { $0 } == 1)
+        }
+        #expect(watch.loop == nil)
+        #expect(watch.objects.allSatisfy { $0.object == nil })
+    }
+}
+
+/// Weak references that outlive the loop they watch.
+final class LoopWatch: @unchecked Sendable {  // used by one test thread at a time
+    struct Entry { weak var object: AnyObject? }
+    weak var loop: EventLoop?
+    var objects: [Entry] = []
+}
+
+/// Echoes, and counts the connections it saw end.
+@LoopActor
+final class CountingLoss: StreamingProtocol {
+    private let lost: Locked<Int>
+    private var transport: (any Transport)?
+    init(_ lost: Locked<Int>) { self.lost = lost }
+    func connectionMade(_ transport: any Transport) { self.transport = transport }
+    func dataReceived(_ data: [UInt8]) { transport?.write(data) }
+    func connectionLost(_ error: (any Error)?) { lost.withLock { $0 += 1 } }
 }

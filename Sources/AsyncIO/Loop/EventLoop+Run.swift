@@ -61,20 +61,22 @@ extension EventLoop {
     /// Closes the loop: drops pending callbacks and timers and releases the
     /// selector. Closing twice does nothing; closing a running loop throws.
     ///
-    /// Each task still pending is reported to the exception handler, as
-    /// asyncio reports a pending task it destroys, and then unwound: it is
-    /// cancelled and its steps run until it ends, as destroying a coroutine
-    /// in Python runs its `finally` blocks. A suspended Swift task cannot be
-    /// freed otherwise; it would keep what it holds, and the loop, for good.
-    /// Only work already ready runs meanwhile: the loop never waits for I/O
-    /// or timers while closing.
+    /// What is still open is ended first, as a garbage collector would end
+    /// it in Python. Each task still pending is reported to the exception
+    /// handler, as asyncio reports a pending task it destroys, then
+    /// cancelled, and its steps run until it ends, as destroying a coroutine
+    /// runs its `finally` blocks; each transport still connected is aborted
+    /// and its protocol gets `connectionLost`. A suspended Swift task, or a
+    /// transport and protocol that hold each other, could not be freed
+    /// otherwise. Only work already ready runs meanwhile: the loop never
+    /// waits for I/O or timers while closing.
     public func close() throws {
         switch state {
         case .running: throw EventLoopError.closeWhileRunning
         case .closed: return
         case .idle: break
         }
-        try unwindPendingTasks()
+        try endWhatIsOpen()
         state = .closed
         ready.removeAll()
         watches.removeAll()
@@ -86,13 +88,13 @@ extension EventLoop {
         EventLoop.registry.withLock { $0.closed(self) }
     }
 
-    /// At most this many iterations unwind the tasks left at `close()`; a
-    /// task that catches its cancellation and waits again is left behind.
-    static let maxUnwindIterations = 100
+    /// At most this many iterations end what is open at `close()`; a task
+    /// that catches its cancellation and waits again is left behind.
+    static let maxClosingIterations = 100
 
-    private func unwindPendingTasks() throws {
+    private func endWhatIsOpen() throws {
         let pending = LoopActor.withLoop(self) { liveTasks.tasks.filter { !$0.isDone } }
-        guard !pending.isEmpty else { return }
+        guard !pending.isEmpty || !LoopActor.withLoop(self, { openResources.isEmpty }) else { return }
         try enterRun()
         defer { leaveRun() }
         LoopActor.assumeIsolated {
@@ -100,8 +102,9 @@ extension EventLoop {
                 callExceptionHandler(ExceptionContext(message: "Task was destroyed but it is pending!", task: task))
             }
             for task in pending { task.cancel(message: nil) }
+            openResources.abortAll()
             var iterations = 0
-            while !ready.isEmpty, liveTasks.count > 0, iterations < Self.maxUnwindIterations {
+            while !ready.isEmpty, iterations < Self.maxClosingIterations {
                 runOnce()
                 iterations += 1
             }

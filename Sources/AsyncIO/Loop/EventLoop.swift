@@ -79,6 +79,8 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
     var exceptionHandler: (@LoopActor (EventLoop, ExceptionContext) -> Void)?
     /// Observers of the scheduler; nil when none, so the hot path pays one test.
     @exclusivity(unchecked) var instruments: [any Instrument]?
+    /// Transports still connected, ended if the loop closes first.
+    @exclusivity(unchecked) var openResources = OpenResources()
     /// Tasks not yet done, for `allTasks()` and for cancelling what is left.
     @exclusivity(unchecked) var liveTasks = LiveTasks()
     /// The task whose step is running now (see `currentTask()`).

@@ -29,8 +29,8 @@ struct Selector: ~Copyable {
 
     deinit {
         events.deallocate()
-        close(wakeFD)
-        close(epollFD)
+        SystemCall.close(wakeFD)
+        SystemCall.close(epollFD)
     }
 
     /// Changes the events epoll reports for `fd` from `old` to `new`

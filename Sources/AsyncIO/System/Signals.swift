@@ -81,8 +81,8 @@ extension EventLoop {
         guard let (readFD, writeFD) = signalPipe else { return }
         removeReader(readFD)
         signalWakeFD = -1
-        Glibc.close(readFD)
-        Glibc.close(writeFD)
+        SystemCall.close(readFD)
+        SystemCall.close(writeFD)
         signalPipe = nil
     }
 

@@ -13,9 +13,8 @@ extension EventLoop {
     @LoopActor
     public func sockRecvInto(_ fd: Int32, _ buffer: inout [UInt8]) async throws -> Int {
         while true {
-            if let count = try buffer.withUnsafeMutableBytes({ bytes throws(OSError) in try Socket.receive(fd, into: bytes) }) {
-                return count
-            }
+            let result = try buffer.withUnsafeMutableBytes { bytes throws(OSError) in try Socket.receive(fd, into: bytes) }
+            if case .processed(let count) = result { return count }
             try await waitUntilReadable(fd)
         }
     }
@@ -25,10 +24,10 @@ extension EventLoop {
     public func sockSendall(_ fd: Int32, _ data: [UInt8]) async throws {
         var offset = 0
         while offset < data.count {
-            let sent = try data.withUnsafeBytes { bytes throws(OSError) in
+            let result = try data.withUnsafeBytes { bytes throws(OSError) in
                 try Socket.send(fd, UnsafeRawBufferPointer(rebasing: bytes[offset...]))
             }
-            if let sent { offset += sent } else { try await waitUntilWritable(fd) }
+            if case .processed(let sent) = result { offset += sent } else { try await waitUntilWritable(fd) }
         }
     }
 
@@ -36,7 +35,7 @@ extension EventLoop {
     @LoopActor
     public func sockAccept(_ fd: Int32) async throws -> (fd: Int32, address: SocketAddress) {
         while true {
-            if let accepted = try Socket.accept(fd) { return accepted }
+            if case .processed(let accepted) = try Socket.accept(fd) { return accepted }
             try await waitUntilReadable(fd)
         }
     }

@@ -1,0 +1,34 @@
+/// Something open on a loop that the loop must end if it closes first: a
+/// transport whose connection is still up.
+@LoopActor
+protocol LoopResource: AnyObject {
+    /// Ends it at once; its own callbacks (such as `connectionLost`) are
+    /// scheduled on the loop as usual.
+    func abort()
+}
+
+/// The resources open on a loop. Swift frees no reference cycles, and a
+/// transport and its protocol usually form one until `connectionLost`
+/// breaks it; a loop that closed with the connection still up would leave
+/// both, and the loop, allocated for good.
+@LoopActor
+struct OpenResources {
+    private var items: [ObjectIdentifier: any LoopResource] = [:]
+
+    nonisolated init() {}
+
+    var isEmpty: Bool { items.isEmpty }
+
+    mutating func insert(_ resource: any LoopResource) {
+        items[ObjectIdentifier(resource)] = resource
+    }
+
+    mutating func remove(_ resource: any LoopResource) {
+        items[ObjectIdentifier(resource)] = nil
+    }
+
+    /// Aborts every resource still open.
+    func abortAll() {
+        for resource in items.values { resource.abort() }
+    }
+}

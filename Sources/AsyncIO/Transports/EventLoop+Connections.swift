@@ -1,0 +1,154 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+extension EventLoop {
+    /// Listens on every address `host` resolves to (all interfaces for nil)
+    /// and gives each accepted connection a protocol from `protocolFactory`
+    /// (asyncio's `create_server`). Port 0 picks a free port; `sockets`
+    /// tells which.
+    @LoopActor
+    public func createServer(
+        _ protocolFactory: @escaping @LoopActor () -> any BaseProtocol,
+        host: String?, port: Int, backlog: Int = 100, reuseAddress: Bool = true,
+        startServing: Bool = true
+    ) async throws -> Server {
+        let infos = try await getaddrinfo(host, port, passive: true)
+        var listeners: [Int32] = []
+        do {
+            var chosenPort = port
+            for info in infos {
+                var address = info.address
+                if port == 0, chosenPort != 0 { address = address.withPort(chosenPort) }
+                let fd = try Socket.open(family: info.family)
+                listeners.append(fd)
+                if reuseAddress { Socket.setOption(fd, level: SOL_SOCKET, name: SO_REUSEADDR) }
+                if info.family == AF_INET6 { Socket.setOption(fd, level: Int32(IPPROTO_IPV6), name: IPV6_V6ONLY) }
+                try Socket.bind(fd, to: address)
+                try Socket.listen(fd, backlog: backlog)
+                if chosenPort == 0 { chosenPort = Socket.localAddress(fd)?.port ?? 0 }
+            }
+        } catch {
+            for fd in listeners { SystemCall.close(fd) }
+            throw error
+        }
+        let server = Server(loop: self, listeners: listeners, backlog: backlog, protocolFactory: protocolFactory)
+        if startServing { try server.startServing() }
+        return server
+    }
+
+    /// Listens on the Unix-domain socket `path` (asyncio's `create_unix_server`).
+    @LoopActor
+    public func createUnixServer(
+        _ protocolFactory: @escaping @LoopActor () -> any BaseProtocol,
+        path: String, backlog: Int = 100, startServing: Bool = true
+    ) throws -> Server {
+        let fd = try Socket.open(family: AF_UNIX)
+        do {
+            try Socket.bind(fd, to: SocketAddress(unixPath: path))
+            try Socket.listen(fd, backlog: backlog)
+        } catch {
+            SystemCall.close(fd)
+            throw error
+        }
+        let server = Server(loop: self, listeners: [fd], backlog: backlog, protocolFactory: protocolFactory)
+        if startServing { try server.startServing() }
+        return server
+    }
+
+    /// Connects to `host`:`port`, trying each resolved address in turn, and
+    /// returns the transport with its protocol once `connectionMade` has run
+    /// (asyncio's `create_connection`). If every address fails, throws the
+    /// error, or `ConnectionErrors` naming each when they differ.
+    @LoopActor
+    public func createConnection<P: BaseProtocol>(
+        _ protocolFactory: @LoopActor () -> P, host: String, port: Int
+    ) async throws -> (transport: any Transport, protocol: P) {
+        let infos = try await getaddrinfo(host, port)
+        var errors: [any Error] = []
+        for info in infos {
+            let fd = try Socket.open(family: info.family)
+            do {
+                try await sockConnect(fd, info.address)
+                return try await attach(fd: fd, protocolFactory())
+            } catch {
+                SystemCall.close(fd)
+                if error is CancelledError { throw error }
+                errors.append(error)
+            }
+        }
+        throw ConnectionErrors.combine(errors, host: host, port: port)
+    }
+
+    /// Connects to the Unix-domain socket `path` (asyncio's `create_unix_connection`).
+    @LoopActor
+    public func createUnixConnection<P: BaseProtocol>(
+        _ protocolFactory: @LoopActor () -> P, path: String
+    ) async throws -> (transport: any Transport, protocol: P) {
+        let fd = try Socket.open(family: AF_UNIX)
+        do {
+            try await sockConnect(fd, SocketAddress(unixPath: path))
+            return try await attach(fd: fd, protocolFactory())
+        } catch {
+            SystemCall.close(fd)
+            throw error
+        }
+    }
+
+    /// Every connected socket gets its transport here, the accepted ones as
+    /// well as the ones connected: the one place where a TLS layer will sit
+    /// between the transport and the protocol.
+    @LoopActor
+    func makeSocketTransport(fd: Int32, protocol protocolObject: any BaseProtocol, server: Server? = nil,
+                             waiter: Future<Void>? = nil) -> any Transport {
+        SocketTransport(loop: self, channel: SocketChannel(fd: fd), protocol: protocolObject, server: server, waiter: waiter)
+    }
+
+    @LoopActor
+    private func attach<P: BaseProtocol>(fd: Int32, _ protocolObject: P) async throws -> (transport: any Transport, protocol: P) {
+        let waiter = Future<Void>(loop: self)
+        let transport = makeSocketTransport(fd: fd, protocol: protocolObject, waiter: waiter)
+        do {
+            try await waiter.value
+        } catch {
+            transport.abort()
+            throw error
+        }
+        return (transport, protocolObject)
+    }
+}
+
+/// Every address of a host refused the connection, in different ways.
+public struct ConnectionErrors: Error, CustomStringConvertible {
+    public var errors: [any Error]
+
+    static func combine(_ errors: [any Error], host: String, port: Int) -> any Error {
+        let texts = Set(errors.map { "\($0)" })
+        if texts.count == 1, let first = errors.first { return first }
+        if errors.isEmpty { return OSError(errno: EADDRNOTAVAIL, operation: "connect to \(host):\(port)") }
+        return ConnectionErrors(errors: errors)
+    }
+
+    public var description: String {
+        "Multiple exceptions: " + errors.map { "\($0)" }.joined(separator: ", ")
+    }
+}
+
+extension SocketAddress {
+    /// The same address with another port.
+    func withPort(_ port: Int) -> SocketAddress {
+        var copy = storage
+        withUnsafeMutablePointer(to: &copy) { pointer in
+            switch family {
+            case AF_INET:
+                pointer.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { $0.pointee.sin_port = UInt16(port).bigEndian }
+            case AF_INET6:
+                pointer.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { $0.pointee.sin6_port = UInt16(port).bigEndian }
+            default: break
+            }
+        }
+        return SocketAddress(storage: copy, length: length)
+    }
+}

@@ -1,0 +1,315 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// The one flow-controlled byte-stream transport, over any `ByteChannel`
+/// (asyncio's selector transports): reads whenever the descriptor is
+/// readable and hands the bytes to the protocol; writes at once when
+/// nothing is queued, queues the rest and flushes it with scatter-gather
+/// writes when the descriptor has room, pausing and resuming the protocol
+/// at the water marks.
+///
+/// Life cycle: open → closing (no more reads; queued bytes still go out) →
+/// lost (`connectionLost` called exactly once, descriptor closed, protocol
+/// let go). Every I/O error takes the one path `closeOnError(_:_:)`:
+/// report it, close at once, tell the protocol.
+///
+/// As in asyncio, the loop's reader and writer callbacks hold the
+/// transport: it lives while the descriptor is watched, whoever else keeps
+/// a reference. After `connectionLost` it holds nothing of the protocol's,
+/// so a protocol that keeps its transport makes no cycle.
+@LoopActor
+final class StreamTransport<Channel: ByteChannel>: Transport, LoopResource {
+    private let loop: EventLoop
+    private let channel: Channel
+    /// The protocol, until `connectionLost` has run.
+    private var receiver: Receiver?
+    /// The server that accepted this connection, told when it ends.
+    private weak var server: Server?
+
+    private var closing = false
+    /// `connectionLost` is scheduled or done: the transport is finished.
+    private var lost = false
+    private var descriptorClosed = false
+    private var readingPaused = false
+    private var eofRequested = false
+    private var eofSent = false
+    /// Writes attempted after the connection was lost, as asyncio counts them.
+    private var writesAfterLoss = 0
+
+    private var queue = WriteQueue()
+    private var flow = FlowControl()
+
+    /// Wraps `channel`. The protocol's `connectionMade` and the first read
+    /// are scheduled, in that order, as in asyncio; `waiter`, if given,
+    /// completes once both have happened.
+    init(loop: EventLoop, channel: Channel, protocol: any BaseProtocol, server: Server? = nil,
+         waiter: Future<Void>? = nil) {
+        self.loop = loop
+        self.channel = channel
+        self.receiver = Receiver(`protocol`)
+        self.server = server
+        server?.attach(self)
+        loop.openResources.insert(self)
+        loop.callSoon(label: "connection_made") { [self] in receiver?.base.connectionMade(self) }
+        loop.callSoon(label: "start reading") { [self] in
+            guard !closing else { return }
+            startReading()
+            if let waiter, !waiter.isDone { try waiter.setResult(()) }
+        }
+    }
+
+    // MARK: Reading
+
+    private func startReading() {
+        do {
+            try loop.addReader(channel.fd, label: "transport read") { [self] in readReady() }
+        } catch {
+            closeOnError(error, "Fatal error registering \(Channel.kind) for reading")
+        }
+    }
+
+    private func readReady() {
+        guard !lost, let receiver else { return }
+        do {
+            let result: IOResult<Int>
+            switch receiver {
+            case .buffered(let buffered):
+                let target = buffered.getBuffer(-1)
+                precondition(target.count > 0, "getBuffer() returned an empty buffer")
+                result = try channel.read(into: target)
+                if case .processed(let count) = result, count > 0 { buffered.bufferUpdated(count) }
+            case .streaming(let streaming):
+                let target = loop.receiveBuffer
+                result = try channel.read(into: target)
+                if case .processed(let count) = result, count > 0 {
+                    streaming.dataReceived(Array(UnsafeRawBufferPointer(rebasing: target[..<count])))
+                }
+            }
+            if case .processed(0) = result { readEOF() }
+        } catch {
+            closeOnError(error, "Fatal read error on \(Channel.kind) transport")
+        }
+    }
+
+    private func readEOF() {
+        if receiver?.eofReceived() ?? false {
+            // Half-closed: nothing more to read, but writing goes on.
+            loop.removeReader(channel.fd)
+        } else {
+            close()
+        }
+    }
+
+    func pauseReading() {
+        guard !closing, !readingPaused else { return }
+        readingPaused = true
+        loop.removeReader(channel.fd)
+    }
+
+    func resumeReading() {
+        guard !closing, readingPaused else { return }
+        readingPaused = false
+        startReading()
+    }
+
+    var isReading: Bool { !readingPaused && !closing }
+
+    // MARK: Writing
+
+    func write(_ data: [UInt8]) {
+        guard !data.isEmpty else { return }
+        guard !eofRequested else {
+            loop.callExceptionHandler(ExceptionContext(message: "Cannot call write() after write_eof(); data dropped"))
+            return
+        }
+        guard !lost else {
+            writesAfterLoss += 1
+            if writesAfterLoss == 5 {
+                asyncioLogger.warning("socket.send() raised exception.")
+            }
+            return
+        }
+        if queue.isEmpty {
+            // Nothing queued: try the descriptor straight away.
+            do {
+                let result = try data.withUnsafeBytes { bytes throws(OSError) in try channel.write(bytes) }
+                let sent = if case .processed(let count) = result { count } else { 0 }
+                if sent == data.count { return }
+                queue.append(sent == 0 ? data : Array(data[sent...]))
+                try loop.addWriter(channel.fd, label: "transport write") { [self] in writeReady() }
+            } catch {
+                closeOnError(error, "Fatal write error on \(Channel.kind) transport")
+                return
+            }
+        } else {
+            queue.append(data)
+        }
+        pauseProtocolIfFull()
+    }
+
+    func writelines(_ chunks: [[UInt8]]) {
+        let chunks = chunks.filter { !$0.isEmpty }
+        guard !chunks.isEmpty else { return }
+        guard queue.isEmpty, !eofRequested, !lost else {
+            for chunk in chunks { write(chunk) }
+            return
+        }
+        for chunk in chunks { queue.append(chunk) }
+        writeReady()
+        if !queue.isEmpty, !lost {
+            do {
+                try loop.addWriter(channel.fd, label: "transport write") { [self] in writeReady() }
+            } catch {
+                closeOnError(error, "Fatal write error on \(Channel.kind) transport")
+                return
+            }
+            pauseProtocolIfFull()
+        }
+    }
+
+    /// Sends as much of the queue as the descriptor takes, one
+    /// scatter-gather write at a time.
+    private func writeReady() {
+        guard !lost else { return }
+        do {
+            while !queue.isEmpty {
+                let result = queue.withVectors { vectors in
+                    Result { () throws(OSError) -> IOResult<Int> in try channel.write(vectors: vectors) }
+                }
+                guard case .processed(let sent) = try result.get() else { return }
+                queue.consume(sent)
+            }
+        } catch {
+            closeOnError(error, "Fatal write error on \(Channel.kind) transport")
+            return
+        }
+        loop.removeWriter(channel.fd)
+        if queue.takePeak() >= releaseThreshold { releaseFreedMemory() }
+        if flow.shouldResume(buffered: queue.byteCount) { receiver?.base.resumeWriting() }
+        if closing {
+            scheduleConnectionLost(nil)
+        } else if eofRequested {
+            shutdownWrite()
+        }
+    }
+
+    private func pauseProtocolIfFull() {
+        if flow.shouldPause(buffered: queue.byteCount) { receiver?.base.pauseWriting() }
+    }
+
+    func writeEof() {
+        guard !closing, !eofRequested else { return }
+        eofRequested = true
+        if queue.isEmpty { shutdownWrite() }
+    }
+
+    private func shutdownWrite() {
+        guard !eofSent else { return }
+        eofSent = true
+        channel.shutdownWrite()
+    }
+
+    func canWriteEof() -> Bool { channel.canWriteEof }
+
+    var writeBufferSize: Int { queue.byteCount }
+
+    func setWriteBufferLimits(high: Int? = nil, low: Int? = nil) {
+        flow.setLimits(high: high, low: low)
+        pauseProtocolIfFull()
+    }
+
+    // MARK: Closing
+
+    var isClosing: Bool { closing }
+
+    func close() {
+        guard !closing else { return }
+        closing = true
+        loop.removeReader(channel.fd)
+        if queue.isEmpty { scheduleConnectionLost(nil) }
+    }
+
+    func abort() {
+        forceClose(nil)
+    }
+
+    /// The single path for I/O errors (asyncio's `_fatal_error`): report
+    /// what is not an ordinary disconnection, then close at once and tell
+    /// the protocol.
+    private func closeOnError(_ error: any Error, _ message: String) {
+        let ordinary = (error as? OSError).map { [EPIPE, ECONNRESET, ECONNABORTED, ETIMEDOUT].contains($0.errno) } ?? false
+        if !ordinary {
+            loop.callExceptionHandler(ExceptionContext(message: "\(message) \(description)", error: error))
+        }
+        forceClose(error)
+    }
+
+    private func forceClose(_ error: (any Error)?) {
+        guard !lost else { return }
+        queue.removeAll()
+        loop.removeWriter(channel.fd)
+        if !closing {
+            closing = true
+            loop.removeReader(channel.fd)
+        }
+        scheduleConnectionLost(error)
+    }
+
+    private func scheduleConnectionLost(_ error: (any Error)?) {
+        guard !lost else { return }
+        lost = true
+        loop.callSoon(label: "connection_lost") { [self] in
+            defer {
+                SystemCall.close(channel.fd)
+                descriptorClosed = true
+                receiver = nil
+                loop.openResources.remove(self)
+                server?.detach(self)
+                server = nil
+            }
+            receiver?.base.connectionLost(error)
+        }
+    }
+
+    // MARK: Information
+
+    var description: String {
+        "<\(Channel.transportName) fd=\(descriptorClosed ? -1 : channel.fd) \(lost ? "closed" : closing ? "closing" : "open")>"
+    }
+
+    func getExtraInfo(_ name: String) -> Any? { channel.extraInfo(name, isOpen: !descriptorClosed) }
+}
+
+/// A transport's protocol, by the way it takes incoming bytes.
+@LoopActor
+private enum Receiver {
+    case streaming(any StreamingProtocol)
+    case buffered(any BufferedProtocol)
+
+    init(_ protocolObject: any BaseProtocol) {
+        if let buffered = protocolObject as? any BufferedProtocol {
+            self = .buffered(buffered)
+        } else if let streaming = protocolObject as? any StreamingProtocol {
+            self = .streaming(streaming)
+        } else {
+            preconditionFailure("a stream transport needs a StreamingProtocol or a BufferedProtocol")
+        }
+    }
+
+    var base: any BaseProtocol {
+        switch self {
+        case .streaming(let streaming): streaming
+        case .buffered(let buffered): buffered
+        }
+    }
+
+    func eofReceived() -> Bool {
+        switch self {
+        case .streaming(let streaming): streaming.eofReceived()
+        case .buffered(let buffered): buffered.eofReceived()
+        }
+    }
+}
