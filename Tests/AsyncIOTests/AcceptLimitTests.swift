@@ -35,7 +35,7 @@ import TestSupport
                 if !reported.isDone { try? reported.setResult(()) }
             }
             let server = try await loop.createServer({ EchoServerProtocol(log: Log()) }, host: "127.0.0.1", port: 0)
-            let address = server.sockets[0]
+            let address = server.addresses[0]
 
             // Lower the limit to just above the highest descriptor in use,
             // then open clients until no descriptor is left: the server has

@@ -137,7 +137,7 @@ func settle(_ loop: EventLoop) async throws {
             let watch = LifetimeWatch()
             loop.setExceptionHandler { _, context in Issue.record("unexpected report: \(context.message)") }
             let server = try await loop.createServer({ WatchedEcho(watch) }, host: "127.0.0.1", port: 0)
-            try await churn(loop, port: server.sockets[0].port, rounds: 4)
+            try await churn(loop, port: server.addresses[0].port, rounds: 4)
             server.close()
             try await server.waitClosed()
             try await settle(loop)
@@ -172,7 +172,7 @@ func settle(_ loop: EventLoop) async throws {
                 }
                 writer.close()
             }, host: "127.0.0.1", port: 0)
-            try await churn(loop, port: server.sockets[0].port, rounds: 4)
+            try await churn(loop, port: server.addresses[0].port, rounds: 4)
             server.close()
             try await server.waitClosed()
             try await settle(loop)
@@ -188,7 +188,7 @@ func settle(_ loop: EventLoop) async throws {
         let (watched, alive) = try runLoop { loop -> (Int, [String: Int]) in
             let watch = LifetimeWatch()
             let server = try await loop.createServer({ WatchedEcho(LifetimeWatch()) }, host: "127.0.0.1", port: 0)
-            let port = server.sockets[0].port
+            let port = server.addresses[0].port
             for round in 0..<20 {
                 let (reader, writer) = try await loop.openConnection(host: "127.0.0.1", port: port)
                 watch.watch("reader", reader)
@@ -223,7 +223,7 @@ func settle(_ loop: EventLoop) async throws {
                 accepted.append(echo)
                 return echo
             }, host: "127.0.0.1", port: 0)
-            let port = server.sockets[0].port
+            let port = server.addresses[0].port
             let (reader, writer) = try await loop.openConnection(host: "127.0.0.1", port: port)
             writer.write(Array("reading\n".utf8))
             #expect(try await reader.readline() == Array("reading\n".utf8))
@@ -254,7 +254,7 @@ func settle(_ loop: EventLoop) async throws {
             let lost = Locked(0)
             try loop.runUntilComplete {
                 let server = try await loop.createServer({ CountingLoss(lost) }, host: "127.0.0.1", port: 0)
-                let (reader, writer) = try await loop.openConnection(host: "127.0.0.1", port: server.sockets[0].port)
+                let (reader, writer) = try await loop.openConnection(host: "127.0.0.1", port: server.addresses[0].port)
                 writer.write(Array("still here\n".utf8))
                 _ = try await reader.readline()
                 watch.objects = [.init(object: reader), .init(object: writer), .init(object: writer.transport)]

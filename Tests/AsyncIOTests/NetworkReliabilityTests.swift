@@ -67,7 +67,7 @@ func unreadBytes(_ reader: StreamReader) -> Int? {
         let (completed, corrupted) = try runLoop { loop -> (Int, Int) in
             // A backlog that holds every client connecting at once.
             let server = try await startStreamEcho(loop, backlog: 1024)
-            let port = server.sockets[0].port
+            let port = server.addresses[0].port
             var completed = 0, corrupted = 0
             // Messages are slices of a random pattern, compared with memcmp:
             // building and checking them byte by byte took minutes unoptimized.
@@ -109,7 +109,7 @@ func unreadBytes(_ reader: StreamReader) -> Int? {
         let (serverPaused, held, sentAtStall, received, firstWrongOffset) = try runLoop { loop in
             var serverSide: (reader: StreamReader, writer: StreamWriter)?
             let server = try await startStreamEcho(loop) { serverSide = ($0, $1) }
-            let (reader, writer) = try await loop.openConnection(host: "127.0.0.1", port: server.sockets[0].port)
+            let (reader, writer) = try await loop.openConnection(host: "127.0.0.1", port: server.addresses[0].port)
             var sent = 0
             let sender = loop.createTask {
                 while sent < total {
@@ -173,10 +173,10 @@ func unreadBytes(_ reader: StreamReader) -> Int? {
         let (lostWith, otherReply) = try runLoop { loop -> (Int32?, String) in
             let lost = Future<Int32?>(loop: loop)
             let server = try await loop.createServer({ ResetWatcher(lost: lost) }, host: "127.0.0.1", port: 0)
-            let port = server.sockets[0].port
+            let port = server.addresses[0].port
             // A raw client that sends, then resets (SO_LINGER 0 + close).
             let fd = try Socket.open(family: AF_INET)
-            try await loop.sockConnect(fd, server.sockets[0])
+            try await loop.sockConnect(fd, server.addresses[0])
             try await loop.sockSendall(fd, Array(repeating: 42, count: 100_000))
             var linger = Glibc.linger(l_onoff: 1, l_linger: 0)
             setsockopt(fd, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size))
@@ -206,7 +206,7 @@ func unreadBytes(_ reader: StreamReader) -> Int? {
                 writer.transport.close()
                 try received.setResult(String(decoding: rest, as: UTF8.self))
             }, host: "127.0.0.1", port: 0)
-            let (reader, writer) = try await loop.openConnection(host: "127.0.0.1", port: server.sockets[0].port)
+            let (reader, writer) = try await loop.openConnection(host: "127.0.0.1", port: server.addresses[0].port)
             let greeting = try await reader.read()  // up to EOF
             #expect(reader.atEof)
             writer.write(Array("sent after your EOF".utf8))

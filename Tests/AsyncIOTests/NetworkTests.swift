@@ -90,7 +90,7 @@ func descriptorsUsingPort(_ port: Int) -> Int {
         let (echoed, log, peerIsLoopback) = try runLoop { loop -> ([UInt8], [String], Bool) in
             let log = Log()
             let server = try await loop.createServer({ EchoServerProtocol(log: log) }, host: "127.0.0.1", port: 0)
-            let port = try #require(server.sockets.first?.port)
+            let port = try #require(server.addresses.first?.port)
             let messages = [Array("This is the message. ".utf8), Array("It will be sent ".utf8), Array("in parts.".utf8)]
             let (transport, client) = try await loop.createConnection(
                 { EchoClientProtocol(messages: messages, loop: loop, log: log) }, host: "127.0.0.1", port: port)
@@ -116,9 +116,9 @@ func descriptorsUsingPort(_ port: Int) -> Int {
             let server = try await loop.createServer({ EchoServerProtocol(log: log) }, host: host, port: 0)
             defer { server.close() }
             let resolved = try await loop.getaddrinfo(host, 0, passive: true)
-            return (server.sockets.map { "\($0.family) \($0.host)" }.sorted(),
+            return (server.addresses.map { "\($0.family) \($0.host)" }.sorted(),
                     resolved.map { "\($0.family) \($0.address.host)" }.sorted(),
-                    Set(server.sockets.map(\.port)))
+                    Set(server.addresses.map(\.port)))
         }
         #expect(!resolved.isEmpty)
         #expect(listening == resolved)
@@ -129,7 +129,7 @@ func descriptorsUsingPort(_ port: Int) -> Int {
         let error = try runLoop { loop -> OSError? in
             // Find a port nobody listens on: bind one, then close it.
             let server = try await loop.createServer({ EchoServerProtocol(log: Log()) }, host: "127.0.0.1", port: 0)
-            let port = server.sockets[0].port
+            let port = server.addresses[0].port
             server.close()
             do {
                 _ = try await loop.createConnection({ EchoClientProtocol(messages: [], loop: loop, log: Log()) },
@@ -158,7 +158,7 @@ func descriptorsUsingPort(_ port: Int) -> Int {
         let (during, after) = try runLoop { loop -> (Int, Int) in
             let log = Log()
             let server = try await loop.createServer({ EchoServerProtocol(log: log) }, host: "127.0.0.1", port: 0)
-            let port = server.sockets[0].port
+            let port = server.addresses[0].port
             var clients: [EchoClientProtocol] = []
             for _ in 0..<10 {
                 let (_, client) = try await loop.createConnection(
@@ -206,7 +206,7 @@ final class CollectingBufferedProtocol: BufferedProtocol {
                 writer.close()
             }, host: "127.0.0.1", port: 0)
             let (_, client) = try await loop.createConnection({ CollectingBufferedProtocol(loop: loop) },
-                                                              host: "127.0.0.1", port: server.sockets[0].port)
+                                                              host: "127.0.0.1", port: server.addresses[0].port)
             let collected = try await client.done.value
             server.close()
             return (collected == payload ? collected : [], client.updates)

@@ -94,7 +94,7 @@ private func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8
                 }
                 writer.close()
             }, host: "127.0.0.1", port: 0)
-            let (reader, writer) = try await loop.openConnection(host: "127.0.0.1", port: server.sockets[0].port)
+            let (reader, writer) = try await loop.openConnection(host: "127.0.0.1", port: server.addresses[0].port)
             writer.writelines([bytes("This is the message. "), bytes("It will be sent "), bytes("in parts.")])
             writer.writeEof()
             let reply = try await reader.read()

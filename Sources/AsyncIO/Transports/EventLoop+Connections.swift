@@ -7,7 +7,7 @@ import Musl
 extension EventLoop {
     /// Listens on every address `host` resolves to (all interfaces for nil)
     /// and gives each accepted connection a protocol from `protocolFactory`
-    /// (asyncio's `create_server`). Port 0 picks a free port; `sockets`
+    /// (asyncio's `create_server`). Port 0 picks a free port; `addresses`
     /// tells which.
     @LoopActor
     public func createServer(
@@ -117,22 +117,6 @@ extension EventLoop {
             throw error
         }
         return (transport, protocolObject)
-    }
-}
-
-/// Every address of a host refused the connection, in different ways.
-public struct ConnectionErrors: Error, CustomStringConvertible {
-    public var errors: [any Error]
-
-    static func combine(_ errors: [any Error], host: String, port: Int) -> any Error {
-        let texts = Set(errors.map { "\($0)" })
-        if texts.count == 1, let first = errors.first { return first }
-        if errors.isEmpty { return OSError(errno: EADDRNOTAVAIL, operation: "connect to \(host):\(port)") }
-        return ConnectionErrors(errors: errors)
-    }
-
-    public var description: String {
-        "Multiple exceptions: " + errors.map { "\($0)" }.joined(separator: ", ")
     }
 }
 

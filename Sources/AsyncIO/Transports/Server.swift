@@ -12,8 +12,9 @@ public final class Server {
     private let protocolFactory: @LoopActor () -> any BaseProtocol
     private let backlog: Int
     private var listeners: [Int32]
-    /// The addresses the server listens on.
-    public let sockets: [SocketAddress]
+    /// The addresses the server listens on (what asyncio's
+    /// `[s.getsockname() for s in server.sockets]` gives).
+    public let addresses: [SocketAddress]
     private var serving = false
     private var closed = false
     /// The connections accepted and not yet lost, by transport.
@@ -31,7 +32,7 @@ public final class Server {
         self.listeners = listeners
         self.backlog = backlog
         self.protocolFactory = protocolFactory
-        self.sockets = listeners.compactMap(Socket.localAddress)
+        self.addresses = listeners.compactMap(Socket.localAddress)
     }
 
     public var isServing: Bool { serving }

@@ -22,7 +22,7 @@ struct EchoDemo {
         defer { try? loop.close() }
         try loop.runUntilComplete {
             let server = try await startServer(loop, host: "localhost", port: 0)
-            let port = server.sockets.first?.port ?? 0
+            let port = server.addresses.first?.port ?? 0
             logLine("main", "starting up on localhost port \(port)")
             try await runClient(loop, host: "localhost", port: port, messages: Self.documentMessages)
             logLine("main", "closing server")
@@ -39,7 +39,7 @@ struct EchoDemo {
         let server = try describingFailures(host: host, port: port, action: "listen on") {
             try loop.runUntilComplete { try await startServer(loop, host: host, port: port) }
         }
-        let boundPort = loop.withIsolation { server.sockets.first?.port ?? port }
+        let boundPort = loop.withIsolation { server.addresses.first?.port ?? port }
         logLine("main", "starting up on \(host) port \(boundPort)")
         try loop.withIsolation {
             for signal in [SIGINT, SIGTERM] { try loop.addSignalHandler(signal) { loop.stop() } }
