@@ -8,9 +8,31 @@ struct Topic: Sendable {
     let section: String
     /// One line on what the chapter teaches.
     let abstract: String
+    /// What in this topic's output differs from run to run, so the golden
+    /// tests normalise exactly that and compare the rest byte for byte.
+    /// Most topics print the same bytes every run and declare nothing.
+    var normalize: [Normalization] = []
     let examples: [Example]
 
     func example(named name: String) -> Example? { examples.first { $0.name == name } }
+}
+
+/// A part of an example's output that differs between runs for a reason
+/// outside the example's control. The catalogue publishes each topic's rules
+/// under `"normalize"` by their raw names; the golden tests implement one
+/// function per rule and fail on a name they do not know, so a new case here
+/// (process IDs, thread names, durations…) needs its function there.
+enum Normalization: String, CaseIterable, Sendable {
+    /// `clock time: …`, `loop  time: …` and `… invoked at …`: readings of the
+    /// wall and monotonic clocks.
+    case clockReadings = "clock-readings"
+    /// Peer names such as `echo_127.0.0.1_51234`, `connecting to HOST` and
+    /// `port N`: the server binds an ephemeral port, the client's is chosen
+    /// by the kernel.
+    case peerAddresses = "peer-addresses"
+    /// `received b'…'` / `sent b'…'` lines: TCP may deliver the echoed bytes
+    /// in different chunks on every run.
+    case splitEchoChunks = "split-echo-chunks"
 }
 
 /// One example: a function that prints what the documentation's script prints.

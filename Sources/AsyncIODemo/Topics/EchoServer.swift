@@ -9,6 +9,7 @@ struct EchoServerCommand: TopicCommand {
         name: "echo-server",
         section: "Asynchronous I/O with Protocol Class Abstractions; Asynchronous I/O Using Coroutines and Streams",
         abstract: "A TCP echo server and client, with protocol classes and with streams.",
+        normalize: [.peerAddresses, .splitEchoChunks],
         examples: [
             Example(name: "protocol", summary: "Echo server and client as Protocol classes over transports.",
                     mirrors: "asyncio_echo_server_protocol.py, asyncio_echo_client_protocol.py: create_server, create_connection, Protocol",

@@ -9,6 +9,7 @@ struct SchedulingCommand: TopicCommand {
         name: "scheduling",
         section: "Scheduling Calls to Regular Functions",
         abstract: "Schedule plain callbacks: soon, after a delay, at a time; stop the loop.",
+        normalize: [.clockReadings],
         examples: [
             Example(name: "call-soon", summary: "Callbacks run on the next iteration, in the order scheduled.",
                     mirrors: "asyncio_call_soon.py: loop.call_soon", run: callSoonExample),
