@@ -17,6 +17,13 @@ call_soon  Raw callback throughput of the ready queue. Inside a running loop:
            increments a counter and the N-th call sets the result of a future;
            await the future; t1. value = N / (t1 - t0), unit "callbacks/s".
 
+call_soon_driver
+           The ready queue as a real program uses it: a driver callback
+           schedules 1,000 counting callbacks with call_soon, then schedules
+           itself, until 1,000,000 have been scheduled; the N-th counting
+           callback sets a future. t0 just before the first driver call is
+           scheduled. value = N / (t1 - t0), unit "callbacks/s".
+
 task       Task creation + scheduling + completion cost. Inside a coroutine:
            t0; `for i in range(200_000): await loop.create_task(noop())`
            with `async def noop(): return None`; t1.
@@ -80,11 +87,12 @@ import resource
 import sys
 import time
 
-WORKLOADS = ("call_soon", "task", "sleepers", "timers", "queue", "lock", "event")
+WORKLOADS = ("call_soon", "call_soon_driver", "task", "sleepers", "timers", "queue", "lock", "event")
 IMPLS = ("asyncio", "uvloop")
 
 DEFAULT_N = {
     "call_soon": 1_000_000,
+    "call_soon_driver": 1_000_000,
     "task": 200_000,
     "sleepers": 100_000,
     "timers": 200_000,
@@ -160,6 +168,28 @@ async def bench_call_soon(n):
     t0 = time.perf_counter()
     for _ in range(n):
         loop.call_soon(cb)
+    await fut
+    t1 = time.perf_counter()
+    return {"value": n / (t1 - t0), "unit": "callbacks/s", "n": n}
+
+
+async def bench_call_soon_driver(n, batch=1000):
+    loop = asyncio.get_running_loop()
+    fut = loop.create_future()
+    cb = make_counting_callback(n, fut)
+    remaining = n
+
+    def drive():
+        nonlocal remaining
+        now = min(batch, remaining)
+        remaining -= now
+        for _ in range(now):
+            loop.call_soon(cb)
+        if remaining > 0:
+            loop.call_soon(drive)
+
+    t0 = time.perf_counter()
+    loop.call_soon(drive)
     await fut
     t1 = time.perf_counter()
     return {"value": n / (t1 - t0), "unit": "callbacks/s", "n": n}
@@ -325,6 +355,7 @@ async def bench_event(n):
 
 BENCHES = {
     "call_soon": bench_call_soon,
+    "call_soon_driver": bench_call_soon_driver,
     "task": bench_task,
     "sleepers": bench_sleepers,
     "timers": bench_timers,

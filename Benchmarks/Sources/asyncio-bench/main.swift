@@ -15,13 +15,15 @@ func emit(_ bench: String, _ value: Double, _ unit: String, n: Int, _ extra: [St
 
 let arguments = CommandLine.arguments.dropFirst()
 guard let workload = arguments.first else {
-    print("usage: asyncio-bench call_soon|task|sleepers|timers|queue|lock|event")
+    print("usage: asyncio-bench call_soon|call_soon_driver|task|sleepers|timers|queue|lock|event")
     exit(64)
 }
 
 switch workload {
 case "call_soon":
     emit("call_soon", try Workloads.callSoon(), "callbacks/s", n: Workloads.DefaultCount.callSoon)
+case "call_soon_driver":
+    emit("call_soon_driver", try Workloads.callSoonDriver(), "callbacks/s", n: Workloads.DefaultCount.callSoonDriver)
 case "task":
     emit("task", try Workloads.tasks(), "tasks/s", n: Workloads.DefaultCount.tasks)
 case "sleepers":
@@ -38,6 +40,6 @@ case "lock":
 case "event":
     emit("event", try Workloads.event(), "wake-ups/s", n: Workloads.DefaultCount.event)
 default:
-    print("unknown workload \(workload): expected call_soon, task, sleepers, timers, queue, lock or event")
+    print("unknown workload \(workload): expected call_soon, call_soon_driver, task, sleepers, timers, queue, lock or event")
     exit(64)
 }
