@@ -134,12 +134,16 @@ final class Driver {
         self.remaining = remaining
         self.batch = batch
     }
+    /// One callback, scheduled over and over, as the Python version passes
+    /// the same function to every `call_soon`.
+    private lazy var tick: @LoopActor () throws -> Void = { [counter] in counter.tick() }
+    private lazy var again: @LoopActor () throws -> Void = { [unowned self] in drive() }
+
     func drive() {
         let now = min(batch, remaining)
         remaining -= now
-        let counter = self.counter
-        for _ in 0..<now { loop.callSoon { counter.tick() } }
-        if remaining > 0 { loop.callSoon { self.drive() } }
+        for _ in 0..<now { loop.callSoon(tick) }
+        if remaining > 0 { loop.callSoon(again) }
     }
 }
 
