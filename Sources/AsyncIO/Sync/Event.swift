@@ -6,7 +6,7 @@ import DequeModule
 /// An event can be created anywhere; it binds to the running loop the
 /// first time a task has to wait for it.
 @LoopActor
-public final class Event: @LoopActor CustomStringConvertible {
+public final class Event: @LoopActor CustomStringConvertible, ParkingLot {
     /// A task waiting for the flag: the continuation that wakes it, and,
     /// for a loop task, its identity, so that cancelling it can find it.
     struct Parked {
@@ -72,13 +72,14 @@ public final class Event: @LoopActor CustomStringConvertible {
             waiters.append(Parked(task: nil, continuation: continuation))
             return
         }
-        if task.parking(on: self, continuation) {
+        if task.parking(in: self, continuation) {
             waiters.append(Parked(task: ObjectIdentifier(task), continuation: continuation))
         }
     }
 
     /// Takes a cancelled task out of the queue; its continuation, or nil if
     /// it is not waiting (`set()` has woken it already).
+    @usableFromInline
     func unpark(_ task: ObjectIdentifier) -> UnsafeContinuation<Void, Never>? {
         guard let index = waiters.firstIndex(where: { $0.task == task }) else { return nil }
         return waiters.remove(at: index).continuation

@@ -20,9 +20,10 @@ protocol AwaitingTask: AnyLoopTask {
     func suspended(on future: FutureCore)
     /// Suspends the task for `seconds`: its `sleep`.
     func sleep(_ seconds: Double, _ continuation: UnsafeContinuation<Void, Never>)
-    /// The task is about to wait in `event`'s queue; false if a pending
-    /// cancel request wakes it at once instead.
-    func parking(on event: Event, _ continuation: UnsafeContinuation<Void, Never>) -> Bool
+    /// The task is about to wait in `lot`, which will resume
+    /// `continuation`; false if a pending cancel request wakes it at once
+    /// instead, and it must not be queued.
+    func parking(in lot: any ParkingLot, _ continuation: UnsafeContinuation<Void, Never>) -> Bool
     /// The task resumed; returns the `CancelledError` to throw if it was
     /// cancelled while suspended, or before it could run.
     func resumed() -> CancelledError?
@@ -53,6 +54,18 @@ func swiftTaskID(of job: UnownedJob) -> UInt { unsafeBitCast(job, to: UInt.self)
 @usableFromInline
 func swiftTaskID(of task: UnsafeCurrentTask) -> UInt { unsafeBitCast(task, to: UInt.self) }
 
+/// Where tasks wait for something that is not a future, without one of
+/// their own: an `Event`'s queue, and any new kind of wait (a process
+/// exit, an executor result). The task parks with its continuation
+/// (`AwaitingTask.parking(in:_:)`); the lot resumes it when the wait is
+/// over. Cancelling the task calls `unpark`, the abort action: it takes the
+/// task out and hands back its continuation, or returns nil if the task was
+/// woken already and its wake-up is on its way.
+@LoopActor @usableFromInline
+protocol ParkingLot: AnyObject {
+    func unpark(_ task: ObjectIdentifier) -> UnsafeContinuation<Void, Never>?
+}
+
 /// What a suspended task waits for. A sleep has no future of its own: the
 /// task is itself the sleep's timer.
 @LoopActor
@@ -62,8 +75,8 @@ enum Suspension {
     case sleeping(UInt64, UnsafeContinuation<Void, Never>)
     /// A cancelled sleep: the task's wake-up is queued, and it will throw this.
     case sleepCancelled(UInt64, any Error)
-    /// Waiting in an `Event`'s queue.
-    case parked(Event)
+    /// Waiting in a parking lot, such as an `Event`'s queue.
+    case parked(any ParkingLot)
     /// Cancelled while parked: the task's wake-up is queued, and it will throw this.
     case cancelled(any Error)
     /// Not suspended in a runtime await, but asked to cancel: delivered at

@@ -164,8 +164,8 @@ public final class LoopTask<T: Sendable>: Future<T>, AwaitingTask {
         case .sleeping(let sequence, let continuation):
             cancelSleep(sequence, continuation, message: message)
             return true
-        case .parked(let event):
-            if let continuation = event.unpark(ObjectIdentifier(self)) {
+        case .parked(let lot):
+            if let continuation = lot.unpark(ObjectIdentifier(self)) {
                 wakeCancelled(continuation, message: message)
                 return true
             }
@@ -239,15 +239,15 @@ public final class LoopTask<T: Sendable>: Future<T>, AwaitingTask {
         waitingOn = .sleeping(sequence, continuation)
     }
 
-    // MARK: Waiting in an Event
+    // MARK: Waiting in a parking lot
 
     @usableFromInline
-    func parking(on event: Event, _ continuation: UnsafeContinuation<Void, Never>) -> Bool {
+    func parking(in lot: any ParkingLot, _ continuation: UnsafeContinuation<Void, Never>) -> Bool {
         if let request = takeCancelRequest() {
             wakeCancelled(continuation, message: request.message)
             return false
         }
-        waitingOn = .parked(event)
+        waitingOn = .parked(lot)
         return true
     }
 
