@@ -136,8 +136,8 @@ extension EventLoop {
     /// the callbacks and task steps that were ready at that point.
     ///
     /// Unlike asyncio, a loop with work ready polls for I/O only every
-    /// `maxIterationsWithoutPoll` iterations: the zero-timeout `epoll_wait`
-    /// was a tenth of the cost of a task switch.
+    /// `maxIterationsWithoutPoll` iterations: a zero-timeout `epoll_wait`
+    /// costs a tenth of a task switch.
     @LoopActor
     func runOnce() {
         let nextDeadline = timers.pruneCancelled()

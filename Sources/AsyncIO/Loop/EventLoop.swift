@@ -46,8 +46,8 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
     // Hot loop-thread state is marked `@exclusivity(unchecked)` here and in
     // futures, tasks and handles: it is only touched by the loop thread and
     // never through overlapping inout accesses, and Swift's dynamic
-    // exclusivity check on class properties cost a fifth of a callback and a
-    // tenth of a task switch.
+    // exclusivity check on class properties costs a fifth of a callback and
+    // a tenth of a task switch.
     /// Callbacks and task steps, first in first out.
     @exclusivity(unchecked) var ready = Deque<ReadyItem>(minimumCapacity: 1024)
     @exclusivity(unchecked) var timers = TimerQueue()

@@ -6,7 +6,7 @@ import Musl
 
 /// A value guarded by a pthread mutex. Used rather than Synchronization's
 /// `Mutex`, which is built on raw futexes on Linux: ThreadSanitizer cannot
-/// see those and reported every hand-over through the loop's inbox as a race.
+/// see those and reports every hand-over through the loop's inbox as a race.
 final class Locked<Value>: @unchecked Sendable {
     // @unchecked Sendable: `value` is only touched between lock and unlock.
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)

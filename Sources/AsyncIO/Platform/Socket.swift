@@ -9,8 +9,9 @@ import CLinux
 /// retried, `.wouldBlock` where a non-blocking call would block, `OSError`
 /// for anything else.
 enum Socket {
-    // Not inlined: inlined into an async caller (`openUnixConnection`), its
-    // typed-throws call crashed Swift 6.3.1's coroutine splitting (-O).
+    // Never inlined: with this typed-throws call inlined into an async
+    // caller (`openUnixConnection`), Swift 6.3.1's coroutine splitting
+    // crashes (-O).
     @inline(never)
     static func open(family: Int32, type: Int32 = Int32(SOCK_STREAM.rawValue)) throws(OSError) -> Int32 {
         try SystemCall.run("socket") {

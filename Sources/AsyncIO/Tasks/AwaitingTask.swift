@@ -43,10 +43,11 @@ func currentTask() -> (any AwaitingTask)? {
 
 // The runtime's object behind a Swift task, as a number, from the job that
 // runs its steps or from inside it. Both wrap the same object (a task is
-// the job that runs it). Taking it from the job costs a task nothing until
-// a step ends outside AsyncIO; recording `withUnsafeCurrentTask` at every
-// task's first step cost 13% of a task round trip (its type is resilient,
-// so every copy went through value witnesses).
+// the job that runs it). It is taken from the job, and only when a step
+// ends outside AsyncIO, so most tasks never pay for it. It is not recorded
+// with `withUnsafeCurrentTask` at each task's first step: that type is
+// resilient, every copy goes through value witnesses, and the recording
+// costs 13% of a task round trip.
 
 @usableFromInline @inline(__always)
 func swiftTaskID(of job: UnownedJob) -> UInt { unsafeBitCast(job, to: UInt.self) }

@@ -7,8 +7,8 @@
 final class GatheringFuture<T: Sendable, Child: Future<T>, Element: Sendable>: Future<[Element]> {
     /// Fills the result from the children: built by the inlinable `gather`
     /// functions, so it is specialized in the caller's module (in this
-    /// class's unspecialized code, each append looked up `Array<Element>`'s
-    /// metadata, a third of a microsecond per child).
+    /// class's unspecialized code, each append would look up
+    /// `Array<Element>`'s metadata, a third of a microsecond per child).
     @usableFromInline typealias Collect = (_ children: [Child], _ into: inout [Element]) -> Void
 
     private let children: [Child]

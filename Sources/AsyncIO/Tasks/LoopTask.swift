@@ -69,14 +69,11 @@ public final class LoopTask<T: Sendable>: Future<T>, AwaitingTask {
     /// until its last step, as the loop's reference does in asyncio.
     ///
     /// The Swift task enters through a closure whose only capture is this
-    /// object, which serves as the closure's context: a method reference
-    /// (`operation: runSteps`) boxes it, 32 more bytes per task, allocated
-    /// and freed. Measured side by side (alternating runs, medians): 7%
-    /// faster as 100,000 sleepers, 5% on `Event` wake-ups, with 11% fewer
-    /// simulated data-cache misses. (Measured when each await cost one more
-    /// executor switch, `Event` wake-ups were 40% slower this way; that did
-    /// not reproduce.) The operation is typed `throws` (though it never
-    /// throws) because Swift wraps non-throwing operations in one more
+    /// object, so the object itself is the closure's context. A method
+    /// reference (`operation: runSteps`) would box it: 32 more bytes per
+    /// task, allocated and freed, which costs 100,000 sleepers 7% and
+    /// `Event` wake-ups 5%. The closure is typed `throws` (`runSteps` never
+    /// throws) because Swift wraps a non-throwing operation in one more
     /// closure.
     @inlinable
     func start(_ operation: @escaping @LoopActor () async throws -> T) {
@@ -88,11 +85,10 @@ public final class LoopTask<T: Sendable>: Future<T>, AwaitingTask {
     /// kept small, as every frame of a suspended task shares the task's
     /// first memory slab and overflowing it costs each task another
     /// kilobyte. Inlinable so that it is specialized for `T` in the
-    /// caller's module (unspecialized generic code was a fifth of the cost
-    /// of a task). Inlined into the entry closure: 2.3% fewer instructions
-    /// per task round trip and 1.7% per sleeper (callgrind), with the same
-    /// four executor switches. (Inlined into a method reference's thunk,
-    /// the entry it had before, it made `Event` wake-ups 14% slower.)
+    /// caller's module (unspecialized generic code costs a fifth of a
+    /// task). Always inlined into the entry closure of `start`: 2.3% fewer
+    /// instructions per task round trip and 1.7% per sleeper (callgrind),
+    /// with the same four executor switches.
     @inlinable @inline(__always)
     func runSteps() async throws {
         guard begin(), let operation = self.operation else { return }
