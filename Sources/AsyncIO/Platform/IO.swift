@@ -20,9 +20,10 @@ enum IOResult<Value> {
 /// of being reported as an I/O error. EBADF is thrown: the descriptor may
 /// be one the caller of `sockRecv` and the like gave us.
 enum SystemCall {
-    /// Runs `call`, which returns -1 and sets errno on failure.
+    /// Runs `call`, which returns -1 and sets errno on failure. Not generic
+    /// over the integer type: generic comparisons cost more than the call.
     @inline(__always)
-    static func nonBlocking<R: BinaryInteger>(_ name: StaticString, _ call: () -> R) throws(OSError) -> IOResult<R> {
+    static func nonBlocking(_ name: StaticString, _ call: () -> Int) throws(OSError) -> IOResult<Int> {
         while true {
             let result = call()
             if result >= 0 { return .processed(result) }
@@ -37,7 +38,7 @@ enum SystemCall {
 
     /// Runs a call that does not block, or whose blocking is wanted.
     @inline(__always)
-    static func run<R: BinaryInteger>(_ name: StaticString, _ call: () -> R) throws(OSError) -> R {
+    static func run(_ name: StaticString, _ call: () -> Int32) throws(OSError) -> Int32 {
         while true {
             let result = call()
             if result >= 0 { return result }

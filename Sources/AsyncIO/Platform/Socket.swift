@@ -41,20 +41,20 @@ enum Socket {
     static func accept(_ fd: Int32) throws(OSError) -> IOResult<(Int32, SocketAddress)> {
         var storage = sockaddr_storage()
         var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
-        let result: IOResult<Int32>
+        let result: IOResult<Int>
         do {
             result = try SystemCall.nonBlocking("accept") {
-                withUnsafeMutablePointer(to: &storage) {
+                Int(withUnsafeMutablePointer(to: &storage) {
                     $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
                         accept4(fd, $0, &length, Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue))
                     }
-                }
+                })
             }
         } catch where error.errno == ECONNABORTED {
             return .wouldBlock
         }
         guard case .processed(let client) = result else { return .wouldBlock }
-        return .processed((client, SocketAddress(storage: storage, length: length)))
+        return .processed((Int32(client), SocketAddress(storage: storage, length: length)))
     }
 
     /// Starts connecting; returns false if the connection is in progress.

@@ -103,7 +103,7 @@ extension EventLoop {
     @LoopActor
     func makeSocketTransport(fd: Int32, protocol protocolObject: any BaseProtocol, server: Server? = nil,
                              waiter: Future<Void>? = nil) -> any Transport {
-        SocketTransport(loop: self, channel: SocketChannel(fd: fd), protocol: protocolObject, server: server, waiter: waiter)
+        SocketTransport(loop: self, channel: .socket(SocketChannel(fd: fd)), protocol: protocolObject, server: server, waiter: waiter)
     }
 
     @LoopActor

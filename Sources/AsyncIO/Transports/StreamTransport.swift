@@ -21,31 +21,33 @@ import Musl
 /// a reference. After `connectionLost` it holds nothing of the protocol's,
 /// so a protocol that keeps its transport makes no cycle.
 @LoopActor
-final class StreamTransport<Channel: ByteChannel>: Transport, LoopResource {
+final class StreamTransport: Transport, LoopResource {
     private let loop: EventLoop
-    private let channel: Channel
+    private let channel: ByteChannel
+    // Hot state is `@exclusivity(unchecked)`, as the loop's own: only the
+    // loop thread touches it, never through overlapping inout accesses.
     /// The protocol, until `connectionLost` has run.
-    private var receiver: Receiver?
+    @exclusivity(unchecked) private var receiver: Receiver?
     /// The server that accepted this connection, told when it ends.
     private weak var server: Server?
 
-    private var closing = false
+    @exclusivity(unchecked) private var closing = false
     /// `connectionLost` is scheduled or done: the transport is finished.
-    private var lost = false
+    @exclusivity(unchecked) private var lost = false
     private var descriptorClosed = false
-    private var readingPaused = false
-    private var eofRequested = false
+    @exclusivity(unchecked) private var readingPaused = false
+    @exclusivity(unchecked) private var eofRequested = false
     private var eofSent = false
     /// Writes attempted after the connection was lost, as asyncio counts them.
     private var writesAfterLoss = 0
 
-    private var queue = WriteQueue()
-    private var flow = FlowControl()
+    @exclusivity(unchecked) private var queue = WriteQueue()
+    @exclusivity(unchecked) private var flow = FlowControl()
 
     /// Wraps `channel`. The protocol's `connectionMade` and the first read
     /// are scheduled, in that order, as in asyncio; `waiter`, if given,
     /// completes once both have happened.
-    init(loop: EventLoop, channel: Channel, protocol: any BaseProtocol, server: Server? = nil,
+    init(loop: EventLoop, channel: ByteChannel, protocol: any BaseProtocol, server: Server? = nil,
          waiter: Future<Void>? = nil) {
         self.loop = loop
         self.channel = channel
@@ -67,21 +69,23 @@ final class StreamTransport<Channel: ByteChannel>: Transport, LoopResource {
         do {
             try loop.addReader(channel.fd, label: "transport read") { [self] in readReady() }
         } catch {
-            closeOnError(error, "Fatal error registering \(Channel.kind) for reading")
+            closeOnError(error, "Fatal error registering \(channelKind) for reading")
         }
     }
 
     private func readReady() {
-        guard !lost, let receiver else { return }
+        guard !lost else { return }
         do {
             let result: IOResult<Int>
             switch receiver {
-            case .buffered(let buffered):
+            case nil:
+                return
+            case .buffered(let buffered)?:
                 let target = buffered.getBuffer(-1)
                 precondition(target.count > 0, "getBuffer() returned an empty buffer")
                 result = try channel.read(into: target)
                 if case .processed(let count) = result, count > 0 { buffered.bufferUpdated(count) }
-            case .streaming(let streaming):
+            case .streaming(let streaming)?:
                 let target = loop.receiveBuffer
                 result = try channel.read(into: target)
                 if case .processed(let count) = result, count > 0 {
@@ -90,7 +94,7 @@ final class StreamTransport<Channel: ByteChannel>: Transport, LoopResource {
             }
             if case .processed(0) = result { readEOF() }
         } catch {
-            closeOnError(error, "Fatal read error on \(Channel.kind) transport")
+            closeOnError(error, "Fatal read error on \(channelKind) transport")
         }
     }
 
@@ -141,7 +145,7 @@ final class StreamTransport<Channel: ByteChannel>: Transport, LoopResource {
                 queue.append(sent == 0 ? data : Array(data[sent...]))
                 try loop.addWriter(channel.fd, label: "transport write") { [self] in writeReady() }
             } catch {
-                closeOnError(error, "Fatal write error on \(Channel.kind) transport")
+                closeOnError(error, "Fatal write error on \(channelKind) transport")
                 return
             }
         } else {
@@ -163,7 +167,7 @@ final class StreamTransport<Channel: ByteChannel>: Transport, LoopResource {
             do {
                 try loop.addWriter(channel.fd, label: "transport write") { [self] in writeReady() }
             } catch {
-                closeOnError(error, "Fatal write error on \(Channel.kind) transport")
+                closeOnError(error, "Fatal write error on \(channelKind) transport")
                 return
             }
             pauseProtocolIfFull()
@@ -183,7 +187,7 @@ final class StreamTransport<Channel: ByteChannel>: Transport, LoopResource {
                 queue.consume(sent)
             }
         } catch {
-            closeOnError(error, "Fatal write error on \(Channel.kind) transport")
+            closeOnError(error, "Fatal write error on \(channelKind) transport")
             return
         }
         loop.removeWriter(channel.fd)
@@ -276,8 +280,11 @@ final class StreamTransport<Channel: ByteChannel>: Transport, LoopResource {
 
     // MARK: Information
 
+    private var channelKind: String { channel.kind }
+    private var channelName: String { channel.transportName }
+
     var description: String {
-        "<\(Channel.transportName) fd=\(descriptorClosed ? -1 : channel.fd) \(lost ? "closed" : closing ? "closing" : "open")>"
+        "<\(channelName) fd=\(descriptorClosed ? -1 : channel.fd) \(lost ? "closed" : closing ? "closing" : "open")>"
     }
 
     func getExtraInfo(_ name: String) -> Any? { channel.extraInfo(name, isOpen: !descriptorClosed) }
