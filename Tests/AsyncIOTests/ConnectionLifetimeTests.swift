@@ -244,16 +244,18 @@ func settle(_ loop: EventLoop) async throws {
     }
 
     /// A loop closed while connections are still up ends them: each
-    /// protocol gets `connectionLost`, and nothing of theirs, nor the loop,
-    /// stays allocated.
+    /// protocol gets `connectionLost`, the server stops listening, and
+    /// nothing of theirs, nor the loop, stays allocated.
     @Test func closingTheLoopEndsOpenConnections() throws {
         let watch = LoopWatch()
+        let port = Locked(0)
         do {
             let loop = EventLoop()
             watch.loop = loop
             let lost = Locked(0)
             try loop.runUntilComplete {
                 let server = try await loop.createServer({ CountingLoss(lost) }, host: "127.0.0.1", port: 0)
+                port.withLock { $0 = server.addresses[0].port }
                 let (reader, writer) = try await loop.openConnection(host: "127.0.0.1", port: server.addresses[0].port)
                 writer.write(Array("still here\n".utf8))
                 _ = try await reader.readline()
@@ -264,6 +266,7 @@ func settle(_ loop: EventLoop) async throws {
         }
         #expect(watch.loop == nil)
         #expect(watch.objects.allSatisfy { $0.object == nil })
+        #expect(connectErrno(port: port.withLock { $0 }) == ECONNREFUSED)
     }
 }
 
@@ -283,4 +286,18 @@ final class CountingLoss: StreamingProtocol {
     func connectionMade(_ transport: any Transport) { self.transport = transport }
     func dataReceived(_ data: [UInt8]) { transport?.write(data) }
     func connectionLost(_ error: (any Error)?) { lost.withLock { $0 += 1 } }
+}
+
+/// The errno of a blocking connect to 127.0.0.1:`port`, or 0 if it connected.
+func connectErrno(port: Int) -> Int32 {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = UInt16(port).bigEndian
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    let status = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    return status == 0 ? 0 : errno
 }

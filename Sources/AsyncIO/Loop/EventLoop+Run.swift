@@ -66,7 +66,8 @@ extension EventLoop {
     /// handler, as asyncio reports a pending task it destroys, then
     /// cancelled, and its steps run until it ends, as destroying a coroutine
     /// runs its `finally` blocks; each transport still connected is aborted
-    /// and its protocol gets `connectionLost`. A suspended Swift task, or a
+    /// and its protocol gets `connectionLost`; each server still listening
+    /// is closed. A suspended Swift task, or a
     /// transport and protocol that hold each other, could not be freed
     /// otherwise. Only work already ready runs meanwhile: the loop never
     /// waits for I/O or timers while closing.
@@ -102,7 +103,7 @@ extension EventLoop {
                 callExceptionHandler(ExceptionContext(message: "Task was destroyed but it is pending!", task: task))
             }
             for task in pending { task.cancel(message: nil) }
-            openResources.abortAll()
+            openResources.endAll()
             var iterations = 0
             while !ready.isEmpty, iterations < Self.maxClosingIterations {
                 runOnce()

@@ -1,16 +1,17 @@
 /// Something open on a loop that the loop must end if it closes first: a
-/// transport whose connection is still up.
+/// transport whose connection is still up, a server still listening.
 @LoopActor
 protocol LoopResource: AnyObject {
     /// Ends it at once; its own callbacks (such as `connectionLost`) are
     /// scheduled on the loop as usual.
-    func abort()
+    func endAtLoopClose()
 }
 
 /// The resources open on a loop. Swift frees no reference cycles, and a
 /// transport and its protocol usually form one until `connectionLost`
 /// breaks it; a loop that closed with the connection still up would leave
-/// both, and the loop, allocated for good.
+/// both, and the loop, allocated for good. A server nobody closed would
+/// keep its listening sockets open.
 @LoopActor
 struct OpenResources {
     private var items: [ObjectIdentifier: any LoopResource] = [:]
@@ -27,8 +28,8 @@ struct OpenResources {
         items[ObjectIdentifier(resource)] = nil
     }
 
-    /// Aborts every resource still open.
-    func abortAll() {
-        for resource in items.values { resource.abort() }
+    /// Ends every resource still open.
+    func endAll() {
+        for resource in items.values { resource.endAtLoopClose() }
     }
 }

@@ -7,7 +7,7 @@ import Musl
 /// Listening sockets that accept connections and give each a transport and
 /// a new protocol (asyncio's `Server`).
 @LoopActor
-public final class Server {
+public final class Server: LoopResource {
     private let loop: EventLoop
     private let protocolFactory: @LoopActor () -> any BaseProtocol
     private let backlog: Int
@@ -33,6 +33,7 @@ public final class Server {
         self.backlog = backlog
         self.protocolFactory = protocolFactory
         self.addresses = listeners.compactMap(Socket.localAddress)
+        loop.openResources.insert(self)
     }
 
     public var isServing: Bool { serving }
@@ -105,9 +106,12 @@ public final class Server {
             SystemCall.close(fd)
         }
         listeners = []
+        loop.openResources.remove(self)
         servingForever?.cancel()
         wakeCloseWaitersIfDone()
     }
+
+    func endAtLoopClose() { close() }
 
     /// Closes every accepted connection that is still open, each after its
     /// buffered data has gone (asyncio 3.13's `close_clients`).

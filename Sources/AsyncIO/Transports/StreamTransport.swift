@@ -240,6 +240,8 @@ final class StreamTransport: Transport, LoopResource {
         forceClose(nil)
     }
 
+    func endAtLoopClose() { abort() }
+
     /// The single path for I/O errors (asyncio's `_fatal_error`): report
     /// what is not an ordinary disconnection, then close at once and tell
     /// the protocol.
