@@ -243,6 +243,42 @@ func settle(_ loop: EventLoop) async throws {
         }
     }
 
+    /// A handler that keeps each connection's writer in state its own
+    /// closure captures (a list of clients, say) makes no cycle through the
+    /// protocol: once the server is closed and dropped, and the loop
+    /// closed, nothing is left.
+    @Test func handlerKeepingItsWritersLeavesNothingBehind() throws {
+        let watch = LoopWatch()
+        do {
+            let loop = EventLoop()
+            watch.loop = loop
+            try loop.runUntilComplete {
+                final class Clients { var writers: [StreamWriter] = [] }
+                let clients = Clients()
+                let server = try await loop.startServer({ reader, writer in
+                    clients.writers.append(writer)
+                    while true {
+                        let data = try await reader.read(1024)
+                        if data.isEmpty { break }
+                        writer.write(data)
+                    }
+                    writer.close()
+                }, host: "127.0.0.1", port: 0)
+                let (reader, writer) = try await loop.openConnection(host: "127.0.0.1", port: server.addresses[0].port)
+                writer.write(Array("kept\n".utf8))
+                _ = try await reader.readline()
+                writer.close()
+                server.close()
+                try await server.waitClosed()
+                watch.objects = clients.writers.map { .init(object: $0) } + [.init(object: server)]
+            }
+            try loop.close()
+        }
+        #expect(watch.objects.count == 2)
+        #expect(watch.objects.allSatisfy { $0.object == nil })
+        #expect(watch.loop == nil)
+    }
+
     /// A loop closed while connections are still up ends them: each
     /// protocol gets `connectionLost`, the server stops listening, and
     /// nothing of theirs, nor the loop, stays allocated.

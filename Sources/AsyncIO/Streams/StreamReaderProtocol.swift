@@ -11,7 +11,9 @@ final class StreamReaderProtocol: StreamingProtocol {
     let reader: StreamReader
     private let loop: EventLoop
     /// For servers: called with each new connection's reader and writer.
-    private let clientConnected: (@LoopActor (StreamReader, StreamWriter) async throws -> Void)?
+    /// Let go of once its task is started: a handler that keeps the writer
+    /// (which holds this protocol) would otherwise make a cycle.
+    private var clientConnected: (@LoopActor (StreamReader, StreamWriter) async throws -> Void)?
     private(set) var writer: StreamWriter?
     private(set) var isConnectionLost = false
     private var writingPaused = false
@@ -29,6 +31,7 @@ final class StreamReaderProtocol: StreamingProtocol {
     func connectionMade(_ transport: any Transport) {
         reader.setTransport(transport)
         guard let clientConnected else { return }
+        self.clientConnected = nil
         let writer = StreamWriter(transport: transport, protocol: self, reader: reader)
         self.writer = writer
         let reader = self.reader
