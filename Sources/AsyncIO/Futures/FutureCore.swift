@@ -1,5 +1,5 @@
 /// Everything a future does that does not depend on its result type:
-/// state, waiters, callbacks and suspension. Keeping it out of the generic
+/// state, listeners (done callbacks and awaiting tasks) and suspension. Keeping it out of the generic
 /// `Future<T>` matters for speed: generic code that is not specialized looks
 /// up type metadata at run time, and this is the hottest code of the loop.
 @LoopActor
@@ -7,8 +7,9 @@ public class FutureCore: AnyFuture, @LoopActor CustomStringConvertible {
     @usableFromInline
     enum Status: UInt8 { case pending, cancelled, finished, failed }
 
-    /// Someone to tell when the future is done, in registration order.
-    enum Waiter {
+    /// Someone to tell when the future is done, in registration order. (A
+    /// "waiter", in this package, is a task waiting in a primitive.)
+    enum Listener {
         case callback(DoneCallbackToken, @LoopActor (FutureCore) -> Void)
         /// A task suspended until the future is done.
         case task(UnsafeContinuation<Void, Never>)
@@ -20,10 +21,10 @@ public class FutureCore: AnyFuture, @LoopActor CustomStringConvertible {
     /// The error of a failed future; for a cancelled one, the
     /// `CancelledError` carrying the cancel message.
     @exclusivity(unchecked) private(set) var error: (any Error)?
-    /// Most futures have exactly one waiter: it is kept apart from the rest
-    /// so it costs no array.
-    @exclusivity(unchecked) private var firstWaiter: Waiter?
-    @exclusivity(unchecked) private var moreWaiters: [Waiter] = []
+    /// Most futures have exactly one listener: it is kept apart from the
+    /// rest so it costs no array.
+    @exclusivity(unchecked) private var firstListener: Listener?
+    @exclusivity(unchecked) private var moreListeners: [Listener] = []
     @exclusivity(unchecked) private(set) var status = Status.pending
 
     nonisolated init(loop: EventLoop) {
@@ -84,23 +85,23 @@ public class FutureCore: AnyFuture, @LoopActor CustomStringConvertible {
     @usableFromInline
     func finish(_ final: Status) {
         status = final
-        guard let first = firstWaiter else { return }
-        if case .callback = first, moreWaiters.isEmpty {
+        guard let first = firstListener else { return }
+        if case .callback = first, moreListeners.isEmpty {
             // A lone callback stays where it is until the ready queue runs
             // it: asyncio's handle for it, without allocating one.
             loop.ready.append(.doneCallback(self))
             return
         }
-        firstWaiter = nil
+        firstListener = nil
         notify(first)
-        guard !moreWaiters.isEmpty else { return }
-        let more = moreWaiters
-        moreWaiters = []
-        for waiter in more { notify(waiter) }
+        guard !moreListeners.isEmpty else { return }
+        let more = moreListeners
+        moreListeners = []
+        for listener in more { notify(listener) }
     }
 
-    private func notify(_ waiter: Waiter) {
-        switch waiter {
+    private func notify(_ listener: Listener) {
+        switch listener {
         case .callback(_, let callback):
             loop.callSoon(label: callbackLabel) { callback(self) }
         case .task(let continuation):
@@ -112,16 +113,16 @@ public class FutureCore: AnyFuture, @LoopActor CustomStringConvertible {
 
     /// Runs the lone done callback that `finish` left in place.
     func runDoneCallback() {
-        guard case .callback(_, let callback) = firstWaiter else { return }
-        firstWaiter = nil
+        guard case .callback(_, let callback) = firstListener else { return }
+        firstListener = nil
         callback(self)
     }
 
-    private func addWaiter(_ waiter: Waiter) {
-        if firstWaiter == nil, moreWaiters.isEmpty {
-            firstWaiter = waiter
+    private func addListener(_ listener: Listener) {
+        if firstListener == nil, moreListeners.isEmpty {
+            firstListener = listener
         } else {
-            moreWaiters.append(waiter)
+            moreListeners.append(listener)
         }
     }
 
@@ -136,7 +137,7 @@ public class FutureCore: AnyFuture, @LoopActor CustomStringConvertible {
         if isDone {
             loop.callSoon(label: callbackLabel) { callback(self) }
         } else {
-            addWaiter(.callback(token, callback))
+            addListener(.callback(token, callback))
         }
         return token
     }
@@ -151,21 +152,21 @@ public class FutureCore: AnyFuture, @LoopActor CustomStringConvertible {
     @discardableResult
     public func removeDoneCallback(_ token: DoneCallbackToken) -> Int {
         guard status == .pending else { return 0 }
-        func matches(_ waiter: Waiter) -> Bool {
-            if case .callback(let other, _) = waiter { return other == token }
+        func matches(_ listener: Listener) -> Bool {
+            if case .callback(let other, _) = listener { return other == token }
             return false
         }
         var removed = 0
-        if let first = firstWaiter, matches(first) {
-            firstWaiter = nil
+        if let first = firstListener, matches(first) {
+            firstListener = nil
             removed = 1
         }
-        let before = moreWaiters.count
-        moreWaiters.removeAll(where: matches)
-        removed += before - moreWaiters.count
-        if firstWaiter == nil, !moreWaiters.isEmpty {
-            // Keep registration order: the oldest remaining waiter goes first.
-            firstWaiter = moreWaiters.removeFirst()
+        let before = moreListeners.count
+        moreListeners.removeAll(where: matches)
+        removed += before - moreListeners.count
+        if firstListener == nil, !moreListeners.isEmpty {
+            // Keep registration order: the oldest remaining listener goes first.
+            firstListener = moreListeners.removeFirst()
         }
         return removed
     }
@@ -190,7 +191,7 @@ public class FutureCore: AnyFuture, @LoopActor CustomStringConvertible {
     /// Registers the suspending task to be woken when the future is done.
     @usableFromInline
     func park(_ continuation: UnsafeContinuation<Void, Never>, task: (any AwaitingTask)?) {
-        addWaiter(.task(continuation))
+        addListener(.task(continuation))
         task?.suspended(on: self)
         loop.suspendedInRuntime = true
     }
