@@ -84,7 +84,7 @@ extension EventLoop {
         inbox.withLock { $0.items.removeAll() }
         LoopActor.withLoop(self) {
             timers.removeAll()
-            for signal in signalHandlers.keys { removeSignalHandler(signal) }
+            unwatchAllSignals()
         }
         EventLoop.registry.withLock { $0.closed(self) }
     }

@@ -63,8 +63,7 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
     }
     private var receiveBufferStorage: UnsafeMutableRawBufferPointer?
     /// Callbacks for Unix signals, and the pipe the signal handler writes to.
-    var signalHandlers: [Int32: Handle] = [:]
-    var signalPipe: (read: Int32, write: Int32)?
+    var signals = SignalWatch()
     /// Descriptors watched for readiness, with their callbacks.
     @exclusivity(unchecked) var watches: [Int32: FDWatch] = [:]
     @exclusivity(unchecked) var state = State.idle

@@ -16,3 +16,10 @@ public enum EventLoopError: Error, CustomStringConvertible, Equatable {
         }
     }
 }
+
+/// An error from `addSignalHandler` (Python raises ValueError/RuntimeError).
+public struct SignalError: Error, CustomStringConvertible {
+    public var signal: Int32
+    public var reason: String
+    public var description: String { "cannot handle signal \(signal): \(reason)" }
+}
