@@ -137,15 +137,9 @@ final class LoopbackClient {
     let fd: Int32
 
     init(port: Int) throws {
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = UInt16(port).bigEndian
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let status = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard status == 0 else { throw SpawnError(message: "connect: errno \(errno)") }
+        let (fd, error) = connectToLoopback(port: port)
+        guard fd >= 0 else { throw SpawnError(message: "connect: errno \(error)") }
+        self.fd = fd
     }
 
     deinit { close(fd) }

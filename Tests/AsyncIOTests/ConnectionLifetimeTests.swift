@@ -3,6 +3,7 @@ import Testing
 import Glibc
 #endif
 @testable import AsyncIO
+import TestSupport
 
 /// Weak references to what each connection created: once every connection
 /// has ended and the loop has run its callbacks, none may still be alive.
@@ -159,19 +160,12 @@ func settle(_ loop: EventLoop) async throws {
                     return
                 }
             }
-            let server = try await loop.startServer({ reader, writer in
+            let server = try await startStreamEcho(loop) { reader, writer in
                 watch.watch("reader", reader)
                 watch.watch("writer", writer)
                 watch.watch("transport", writer.transport)
                 if let task = currentLoopTask() { watch.watch("handler task", task) }
-                while true {
-                    let data = try await reader.read(64 * 1024)
-                    if data.isEmpty { break }
-                    writer.write(data)
-                    try await writer.drain()
-                }
-                writer.close()
-            }, host: "127.0.0.1", port: 0)
+            }
             try await churn(loop, port: server.addresses[0].port, rounds: 4)
             server.close()
             try await server.waitClosed()
@@ -302,7 +296,7 @@ func settle(_ loop: EventLoop) async throws {
         }
         #expect(watch.loop == nil)
         #expect(watch.objects.allSatisfy { $0.object == nil })
-        #expect(connectErrno(port: port.withLock { $0 }) == ECONNREFUSED)
+        #expect(connectToLoopback(port: port.withLock { $0 }).errno == ECONNREFUSED)
     }
 }
 
@@ -322,18 +316,4 @@ final class CountingLoss: StreamingProtocol {
     func connectionMade(_ transport: any Transport) { self.transport = transport }
     func dataReceived(_ data: [UInt8]) { transport?.write(data) }
     func connectionLost(_ error: (any Error)?) { lost.withLock { $0 += 1 } }
-}
-
-/// The errno of a blocking connect to 127.0.0.1:`port`, or 0 if it connected.
-func connectErrno(port: Int) -> Int32 {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_port = UInt16(port).bigEndian
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    let status = withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-    }
-    return status == 0 ? 0 : errno
 }
