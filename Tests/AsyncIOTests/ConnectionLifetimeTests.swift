@@ -129,6 +129,16 @@ func settle(_ loop: EventLoop) async throws {
     for _ in 0..<10 { try await sleep(0) }
 }
 
+/// Four rounds of churn against `server`, then closes it and waits until
+/// every connection has ended and the loop has run what followed.
+@LoopActor
+func churnThenClose(_ loop: EventLoop, _ server: Server) async throws {
+    try await churn(loop, port: server.addresses[0].port, rounds: 4)
+    server.close()
+    try await server.waitClosed()
+    try await settle(loop)
+}
+
 @Suite(.serialized, .timeLimit(.minutes(5))) struct ConnectionLifetimeTests {
     /// Clean, reset, unread, half-closed and silent clients against a
     /// protocol server: after the last has gone, no transport or protocol
@@ -138,10 +148,7 @@ func settle(_ loop: EventLoop) async throws {
             let watch = LifetimeWatch()
             loop.setExceptionHandler { _, context in Issue.record("unexpected report: \(context.message)") }
             let server = try await loop.createServer({ WatchedEcho(watch) }, host: "127.0.0.1", port: 0)
-            try await churn(loop, port: server.addresses[0].port, rounds: 4)
-            server.close()
-            try await server.waitClosed()
-            try await settle(loop)
+            try await churnThenClose(loop, server)
             return (watch.watched, watch.alive)
         }
         #expect(watched == 2 * 200)
@@ -166,10 +173,7 @@ func settle(_ loop: EventLoop) async throws {
                 watch.watch("transport", writer.transport)
                 if let task = currentLoopTask() { watch.watch("handler task", task) }
             }
-            try await churn(loop, port: server.addresses[0].port, rounds: 4)
-            server.close()
-            try await server.waitClosed()
-            try await settle(loop)
+            try await churnThenClose(loop, server)
             return (watch.watched, watch.alive)
         }
         #expect(watched == 4 * 200)
