@@ -1,7 +1,8 @@
 /// Everything a future does that does not depend on its result type:
-/// state, listeners (done callbacks and awaiting tasks) and suspension. Keeping it out of the generic
-/// `Future<T>` matters for speed: generic code that is not specialized looks
-/// up type metadata at run time, and this is the hottest code of the loop.
+/// state, listeners (done callbacks and awaiting tasks) and suspension.
+/// Keeping it out of the generic `Future<T>` matters for speed: generic code
+/// that is not specialized looks up type metadata at run time, and this is
+/// the hottest code of the loop.
 @LoopActor
 public class FutureCore: AnyFuture, @LoopActor CustomStringConvertible {
     @usableFromInline

@@ -67,9 +67,8 @@ extension EventLoop {
     /// cancelled, and its steps run until it ends, as destroying a coroutine
     /// runs its `finally` blocks; each transport still connected is aborted
     /// and its protocol gets `connectionLost`; each server still listening
-    /// is closed. A suspended Swift task, or a
-    /// transport and protocol that hold each other, could not be freed
-    /// otherwise. Only work already ready runs meanwhile: the loop never
+    /// is closed. A suspended Swift task, or a transport and protocol that
+    /// hold each other, could not be freed otherwise. Only work already ready runs meanwhile: the loop never
     /// waits for I/O or timers while closing.
     public func close() throws {
         switch state {
@@ -94,8 +93,10 @@ extension EventLoop {
     static let maxClosingIterations = 100
 
     private func endWhatIsOpen() throws {
-        let pending = LoopActor.withLoop(self) { liveTasks.tasks.filter { !$0.isDone } }
-        guard !pending.isEmpty || !LoopActor.withLoop(self, { openResources.isEmpty }) else { return }
+        let (pending, nothingOpen) = LoopActor.withLoop(self) {
+            (liveTasks.tasks.filter { !$0.isDone }, openResources.isEmpty)
+        }
+        guard !pending.isEmpty || !nothingOpen else { return }
         try enterRun()
         defer { leaveRun() }
         LoopActor.assumeIsolated {

@@ -59,13 +59,13 @@ enum Socket {
 
     /// Starts connecting; returns false if the connection is in progress.
     static func connect(_ fd: Int32, to address: SocketAddress) throws(OSError) -> Bool {
-        while true {
-            if address.withSockaddr({ Glibc.connect(fd, $0, $1) }) == 0 { return true }
-            switch errno {
-            case EINTR: continue
-            case EINPROGRESS: return false
-            default: throw OSError(errno: errno, operation: "connect to \(address)")
-            }
+        do {
+            _ = try SystemCall.run("connect") { address.withSockaddr { Glibc.connect(fd, $0, $1) } }
+            return true
+        } catch where error.errno == EINPROGRESS {
+            return false
+        } catch {
+            throw OSError(errno: error.errno, operation: "connect to \(address)")
         }
     }
 

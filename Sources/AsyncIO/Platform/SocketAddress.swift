@@ -102,3 +102,20 @@ public struct SocketAddress: Sendable, CustomStringConvertible, Hashable {
         hasher.combine(port)
     }
 }
+
+extension SocketAddress {
+    /// The same address with another port.
+    func withPort(_ port: Int) -> SocketAddress {
+        var copy = storage
+        withUnsafeMutablePointer(to: &copy) { pointer in
+            switch family {
+            case AF_INET:
+                pointer.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { $0.pointee.sin_port = UInt16(port).bigEndian }
+            case AF_INET6:
+                pointer.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { $0.pointee.sin6_port = UInt16(port).bigEndian }
+            default: break
+            }
+        }
+        return SocketAddress(storage: copy, length: length)
+    }
+}

@@ -69,7 +69,7 @@ final class StreamTransport: Transport, LoopResource {
         do {
             try loop.addReader(channel.fd, label: "transport read") { [self] in readReady() }
         } catch {
-            closeOnError(error, "Fatal error registering \(channelKind) for reading")
+            closeOnError(error, "Fatal error registering \(channel.kind) for reading")
         }
     }
 
@@ -94,7 +94,7 @@ final class StreamTransport: Transport, LoopResource {
             }
             if case .processed(0) = result { readEOF() }
         } catch {
-            closeOnError(error, "Fatal read error on \(channelKind) transport")
+            closeOnError(error, "Fatal read error on \(channel.kind) transport")
         }
     }
 
@@ -145,7 +145,7 @@ final class StreamTransport: Transport, LoopResource {
                 queue.append(sent == 0 ? data : Array(data[sent...]))
                 try loop.addWriter(channel.fd, label: "transport write") { [self] in writeReady() }
             } catch {
-                closeOnError(error, "Fatal write error on \(channelKind) transport")
+                closeOnError(error, "Fatal write error on \(channel.kind) transport")
                 return
             }
         } else {
@@ -167,7 +167,7 @@ final class StreamTransport: Transport, LoopResource {
             do {
                 try loop.addWriter(channel.fd, label: "transport write") { [self] in writeReady() }
             } catch {
-                closeOnError(error, "Fatal write error on \(channelKind) transport")
+                closeOnError(error, "Fatal write error on \(channel.kind) transport")
                 return
             }
             pauseProtocolIfFull()
@@ -187,7 +187,7 @@ final class StreamTransport: Transport, LoopResource {
                 queue.consume(sent)
             }
         } catch {
-            closeOnError(error, "Fatal write error on \(channelKind) transport")
+            closeOnError(error, "Fatal write error on \(channel.kind) transport")
             return
         }
         loop.removeWriter(channel.fd)
@@ -282,11 +282,8 @@ final class StreamTransport: Transport, LoopResource {
 
     // MARK: Information
 
-    private var channelKind: String { channel.kind }
-    private var channelName: String { channel.transportName }
-
     var description: String {
-        "<\(channelName) fd=\(descriptorClosed ? -1 : channel.fd) \(lost ? "closed" : closing ? "closing" : "open")>"
+        "<\(channel.transportName) fd=\(descriptorClosed ? -1 : channel.fd) \(lost ? "closed" : closing ? "closing" : "open")>"
     }
 
     func getExtraInfo(_ name: String) -> Any? { channel.extraInfo(name, isOpen: !descriptorClosed) }
