@@ -84,6 +84,7 @@ extension EventLoop {
         LoopActor.withLoop(self) {
             timers.removeAll()
             unwatchAllSignals()
+            orphanChildren()
         }
         EventLoop.registry.withLock { $0.closed(self) }
     }

@@ -64,6 +64,8 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
     private var receiveBufferStorage: UnsafeMutableRawBufferPointer?
     /// Callbacks for Unix signals, and the pipe the signal handler writes to.
     var signals = SignalWatch()
+    /// Child processes not yet reaped.
+    var childWatcher = ChildWatcher()
     /// Descriptors watched for readiness, with their callbacks.
     @exclusivity(unchecked) var watches: [Int32: FDWatch] = [:]
     @exclusivity(unchecked) var state = State.idle

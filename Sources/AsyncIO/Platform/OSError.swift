@@ -6,18 +6,26 @@ import Musl
 
 /// A failed system call (Python's `OSError`): the errno, the call, and the
 /// system's message for it, such as `[Errno 111] Connection refused (connect)`.
+/// With a file name, it reads as Python prints `FileNotFoundError` and
+/// `PermissionError`: `[Errno 2] No such file or directory: 'nosuchprogram'`.
 public struct OSError: Error, CustomStringConvertible, Equatable {
     public var errno: Int32
     /// The system call or operation that failed.
     public var operation: String
+    /// The file or program the call was about, if any.
+    public var filename: String?
 
-    public init(errno: Int32, operation: String) {
+    public init(errno: Int32, operation: String, filename: String? = nil) {
         self.errno = errno
         self.operation = operation
+        self.filename = filename
     }
 
     /// The system's text for the errno, like `strerror`.
     public var message: String { String(cString: strerror(errno)) }
 
-    public var description: String { "[Errno \(errno)] \(message) (\(operation))" }
+    public var description: String {
+        if let filename { return "[Errno \(errno)] \(message): '\(filename)'" }
+        return "[Errno \(errno)] \(message) (\(operation))"
+    }
 }

@@ -15,24 +15,21 @@ final class StreamReaderProtocol: StreamingProtocol {
     /// (which holds this protocol) would otherwise make a cycle.
     private var clientConnected: (@LoopActor (StreamReader, StreamWriter) async throws -> Void)?
     private(set) var writer: StreamWriter?
-    private(set) var isConnectionLost = false
-    private var writingPaused = false
-    private var drainWaiters: [Future<Void>] = []
-    let closed: Future<Void>
+    let drain: DrainGate
 
     init(reader: StreamReader, loop: EventLoop,
          clientConnected: (@LoopActor (StreamReader, StreamWriter) async throws -> Void)? = nil) {
         self.reader = reader
         self.loop = loop
         self.clientConnected = clientConnected
-        self.closed = Future(loop: loop)
+        self.drain = DrainGate(loop: loop)
     }
 
     func connectionMade(_ transport: any Transport) {
         reader.setTransport(transport)
         guard let clientConnected else { return }
         self.clientConnected = nil
-        let writer = StreamWriter(transport: transport, protocol: self, reader: reader)
+        let writer = StreamWriter(transport: transport, drain: drain, reader: reader)
         self.writer = writer
         let reader = self.reader
         let task = loop.createTask(coroutine: "client_connected_cb") { try await clientConnected(reader, writer) }
@@ -54,32 +51,13 @@ final class StreamReaderProtocol: StreamingProtocol {
 
     func connectionLost(_ error: (any Error)?) {
         if let error { reader.setException(error) } else { reader.feedEof() }
-        isConnectionLost = true
-        // The writer holds this protocol: keeping it would keep both alive.
+        // The writer holds the transport, which holds this protocol until
+        // now: keeping the writer would keep all three alive.
         writer = nil
-        for waiter in drainWaiters where !waiter.isDone {
-            if let error { try? waiter.setException(error) } else { try? waiter.setResult(()) }
-        }
-        drainWaiters = []
-        if !closed.isDone {
-            if let error { try? closed.setException(error) } else { try? closed.setResult(()) }
-        }
+        drain.connectionLost(error)
     }
 
-    func pauseWriting() { writingPaused = true }
+    func pauseWriting() { drain.pause() }
 
-    func resumeWriting() {
-        writingPaused = false
-        for waiter in drainWaiters where !waiter.isDone { try? waiter.setResult(()) }
-        drainWaiters = []
-    }
-
-    /// Waits while the transport's buffer is over its high-water mark.
-    func drainHelper() async throws {
-        if isConnectionLost { throw OSError(errno: ECONNRESET, operation: "Connection lost") }
-        guard writingPaused else { return }
-        let waiter = Future<Void>(loop: loop)
-        drainWaiters.append(waiter)
-        try await waiter.value
-    }
+    func resumeWriting() { drain.resume() }
 }

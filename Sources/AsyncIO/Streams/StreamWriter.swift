@@ -3,12 +3,12 @@
 @LoopActor
 public final class StreamWriter {
     public let transport: any Transport
-    private let protocolObject: StreamReaderProtocol
+    private let drainGate: DrainGate
     private let reader: StreamReader?
 
-    init(transport: any Transport, protocol: StreamReaderProtocol, reader: StreamReader?) {
+    init(transport: any Transport, drain: DrainGate, reader: StreamReader?) {
         self.transport = transport
-        self.protocolObject = `protocol`
+        self.drainGate = drain
         self.reader = reader
     }
 
@@ -29,11 +29,11 @@ public final class StreamWriter {
             // Let connectionLost run first, so drain reports the loss.
             try await sleep(0)
         }
-        try await protocolObject.drainHelper()
+        try await drainGate.wait()
     }
 
     /// Waits until the connection is closed.
     public func waitClosed() async throws {
-        try await protocolObject.closed.value
+        try await drainGate.closed.value
     }
 }

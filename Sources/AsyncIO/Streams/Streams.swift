@@ -8,7 +8,7 @@ extension EventLoop {
         let reader = StreamReader(limit: limit, loop: self)
         let (transport, protocolObject) = try await createConnection(
             { StreamReaderProtocol(reader: reader, loop: self) }, host: host, port: port)
-        return (reader, StreamWriter(transport: transport, protocol: protocolObject, reader: reader))
+        return (reader, StreamWriter(transport: transport, drain: protocolObject.drain, reader: reader))
     }
 
     /// `openConnection` over a Unix-domain socket (asyncio's `open_unix_connection`).
@@ -19,7 +19,7 @@ extension EventLoop {
         let reader = StreamReader(limit: limit, loop: self)
         let (transport, protocolObject) = try await createUnixConnection(
             { StreamReaderProtocol(reader: reader, loop: self) }, path: path)
-        return (reader, StreamWriter(transport: transport, protocol: protocolObject, reader: reader))
+        return (reader, StreamWriter(transport: transport, drain: protocolObject.drain, reader: reader))
     }
 
     /// Starts a server that runs `clientConnected` as a task for each

@@ -5,7 +5,7 @@ import Musl
 #endif
 
 /// The non-blocking descriptor a `StreamTransport` drives: a connected
-/// socket here; a pipe to a child process will be the second case. A closed
+/// socket, or one end of a pipe (to or from a child process). A closed
 /// enum rather than a protocol: the transport's calls are then switched
 /// and inlined (through an existential each read and write cost about 50
 /// more instructions, 5% of an echoed message). Every call goes through
@@ -13,17 +13,20 @@ import Musl
 @LoopActor
 enum ByteChannel {
     case socket(SocketChannel)
+    case pipe(PipeChannel)
 
     var fd: Int32 {
         switch self {
         case .socket(let socket): socket.fd
+        case .pipe(let pipe): pipe.fd
         }
     }
 
-    /// The transport's name in its description, such as `SocketTransport`.
+    /// The transport's name in its description, as asyncio's class names.
     var transportName: String {
         switch self {
         case .socket: "SocketTransport"
+        case .pipe(let pipe): pipe.isWriteEnd ? "WritePipeTransport" : "ReadPipeTransport"
         }
     }
 
@@ -31,6 +34,24 @@ enum ByteChannel {
     var kind: String {
         switch self {
         case .socket: "socket"
+        case .pipe: "pipe"
+        }
+    }
+
+    /// Whether bytes come in: false for the write end of a pipe, where
+    /// readiness to read means only that the reader went away.
+    var isReadable: Bool {
+        switch self {
+        case .socket: true
+        case .pipe(let pipe): !pipe.isWriteEnd
+        }
+    }
+
+    /// Whether bytes go out: false for the read end of a pipe.
+    var isWritable: Bool {
+        switch self {
+        case .socket: true
+        case .pipe(let pipe): pipe.isWriteEnd
         }
     }
 
@@ -39,6 +60,7 @@ enum ByteChannel {
     func read(into buffer: UnsafeMutableRawBufferPointer) throws(OSError) -> IOResult<Int> {
         switch self {
         case .socket(let socket): try Socket.receive(socket.fd, into: buffer)
+        case .pipe(let pipe): try Pipe.read(pipe.fd, into: buffer)
         }
     }
 
@@ -46,6 +68,7 @@ enum ByteChannel {
     func write(_ bytes: UnsafeRawBufferPointer) throws(OSError) -> IOResult<Int> {
         switch self {
         case .socket(let socket): try Socket.send(socket.fd, bytes)
+        case .pipe(let pipe): try Pipe.write(pipe.fd, bytes)
         }
     }
 
@@ -53,13 +76,16 @@ enum ByteChannel {
     func write(vectors: UnsafeMutableBufferPointer<iovec>) throws(OSError) -> IOResult<Int> {
         switch self {
         case .socket(let socket): try Socket.sendMany(socket.fd, vectors)
+        case .pipe(let pipe): try Pipe.writeMany(pipe.fd, vectors)
         }
     }
 
-    /// Whether the sending side can be closed alone (asyncio's `can_write_eof`).
-    var canWriteEof: Bool {
+    /// Whether the sending side can be closed while reading goes on; a
+    /// pipe has one side, so its end of file is closing it.
+    var canHalfClose: Bool {
         switch self {
         case .socket: true
+        case .pipe: false
         }
     }
 
@@ -67,6 +93,7 @@ enum ByteChannel {
     func shutdownWrite() {
         switch self {
         case .socket(let socket): shutdown(socket.fd, Int32(SHUT_WR))
+        case .pipe: preconditionFailure("a pipe's end of file is its close")
         }
     }
 
@@ -75,6 +102,7 @@ enum ByteChannel {
     func extraInfo(_ name: String, isOpen: Bool) -> Any? {
         switch self {
         case .socket(let socket): socket.extraInfo(name, isOpen: isOpen)
+        case .pipe(let pipe): name == "pipe" && isOpen ? pipe.fd : nil
         }
     }
 }
@@ -102,6 +130,12 @@ final class SocketChannel: Sendable {
         default: nil
         }
     }
+}
+
+/// The parent's end of a pipe to or from a child process.
+struct PipeChannel {
+    let fd: Int32
+    let isWriteEnd: Bool
 }
 
 /// A connected socket's transport (asyncio's `_SelectorSocketTransport`):

@@ -75,6 +75,7 @@ final class StreamTransport: Transport, LoopResource {
 
     private func readReady() {
         guard !lost else { return }
+        guard channel.isReadable else { return readerWentAway() }
         do {
             let result: IOResult<Int>
             switch receiver {
@@ -107,14 +108,20 @@ final class StreamTransport: Transport, LoopResource {
         }
     }
 
+    /// The write end of a pipe turned readable: the reader closed its end.
+    /// Bytes still queued can never arrive (asyncio's `BrokenPipeError`).
+    private func readerWentAway() {
+        forceClose(queue.isEmpty ? nil : OSError(errno: EPIPE, operation: "write"))
+    }
+
     func pauseReading() {
-        guard !closing, !readingPaused else { return }
+        guard channel.isReadable, !closing, !readingPaused else { return }
         readingPaused = true
         loop.removeReader(channel.fd)
     }
 
     func resumeReading() {
-        guard !closing, readingPaused else { return }
+        guard channel.isReadable, !closing, readingPaused else { return }
         readingPaused = false
         startReading()
     }
@@ -125,6 +132,7 @@ final class StreamTransport: Transport, LoopResource {
 
     func write(_ data: [UInt8]) {
         guard !data.isEmpty else { return }
+        guard channel.isWritable else { return writeToReadOnly() }
         guard !eofRequested else {
             loop.callExceptionHandler(ExceptionContext(message: "Cannot call write() after write_eof(); data dropped"))
             return
@@ -157,6 +165,7 @@ final class StreamTransport: Transport, LoopResource {
     func writelines(_ chunks: [[UInt8]]) {
         let chunks = chunks.filter { !$0.isEmpty }
         guard !chunks.isEmpty else { return }
+        guard channel.isWritable else { return writeToReadOnly() }
         guard queue.isEmpty, !eofRequested, !lost else {
             for chunk in chunks { write(chunk) }
             return
@@ -200,11 +209,16 @@ final class StreamTransport: Transport, LoopResource {
         }
     }
 
+    private func writeToReadOnly() {
+        loop.callExceptionHandler(ExceptionContext(message: "write() on \(description), which only reads; data dropped"))
+    }
+
     private func pauseProtocolIfFull() {
         if flow.shouldPause(buffered: queue.byteCount) { receiver?.base.pauseWriting() }
     }
 
     func writeEof() {
+        guard channel.canHalfClose else { return close() }
         guard !closing, !eofRequested else { return }
         eofRequested = true
         if queue.isEmpty { shutdownWrite() }
@@ -216,7 +230,7 @@ final class StreamTransport: Transport, LoopResource {
         channel.shutdownWrite()
     }
 
-    func canWriteEof() -> Bool { channel.canWriteEof }
+    func canWriteEof() -> Bool { channel.isWritable }
 
     var writeBufferSize: Int { queue.byteCount }
 

@@ -10,12 +10,30 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <netdb.h>
+#include <spawn.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <errno.h>
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
 
 extern int accept4(int fd, struct sockaddr *address, socklen_t *length, int flags);
 extern int pipe2(int fds[2], int flags);
+extern int posix_spawn_file_actions_addchdir_np(posix_spawn_file_actions_t *actions, const char *path);
+extern int posix_spawn_file_actions_addclosefrom_np(posix_spawn_file_actions_t *actions, int from);
+
+/// A descriptor that becomes readable when process `pid` exits (Linux 5.3+);
+/// -1 with errno set (ENOSYS on older kernels) otherwise. Called through
+/// syscall(2) so it works with C libraries that lack the wrapper.
+static inline int clinux_pidfd_open(int pid) {
+#ifdef SYS_pidfd_open
+    return (int)syscall(SYS_pidfd_open, pid, 0);
+#else
+    errno = ENOSYS;
+    return -1;
+#endif
+}
 
 /// Returns the heap's free pages to the system (glibc's malloc_trim); a
 /// no-op with other C libraries, which give memory back on their own terms.

@@ -1,0 +1,68 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import CLinux
+
+/// The child processes a loop waits for (asyncio's `PidfdChildWatcher`):
+/// each child's pidfd is watched by the loop's epoll and turns readable
+/// when the child ends, which is reaped at once. No thread and no SIGCHLD
+/// handler, so several loops on several threads each wait for their own
+/// children. Where pidfds are missing (Linux before 5.3) a thread per child
+/// waits for it instead.
+struct ChildWatcher {
+    /// Each child's pidfd, or -1 when a thread waits for it.
+    var children: [pid_t: Int32] = [:]
+}
+
+extension EventLoop {
+    /// Calls `exited` with the child's return code once it ends; the child
+    /// is reaped before, whatever `exited` does.
+    @LoopActor
+    func watchChild(_ pid: pid_t, _ exited: @escaping @Sendable @LoopActor (Int32) -> Void) {
+        let pidfd = clinux_pidfd_open(pid)
+        if pidfd >= 0 {
+            do {
+                try addReader(pidfd, label: "child \(pid) exit") { [self] in
+                    guard let code = Spawn.reap(pid, blocking: false) else { return }
+                    forgetChild(pid)
+                    exited(code)
+                }
+                childWatcher.children[pid] = pidfd
+                return
+            } catch {
+                SystemCall.close(pidfd)
+            }
+        }
+        childWatcher.children[pid] = -1
+        runDetached { [weak self] in
+            let code = Spawn.reap(pid, blocking: true) ?? 255
+            self?.callSoonThreadsafe { [weak self] in
+                self?.childWatcher.children[pid] = nil
+                exited(code)
+            }
+        }
+    }
+
+    @LoopActor
+    private func forgetChild(_ pid: pid_t) {
+        guard let pidfd = childWatcher.children.removeValue(forKey: pid), pidfd >= 0 else { return }
+        removeReader(pidfd)
+        SystemCall.close(pidfd)
+    }
+
+    /// At `close()`: children still running are left running, as asyncio
+    /// leaves them, and reaped in the background when they end, so none is
+    /// left a zombie. Their `exited` callbacks never run.
+    @LoopActor
+    func orphanChildren() {
+        guard !childWatcher.children.isEmpty else { return }
+        for (pid, pidfd) in childWatcher.children where pidfd >= 0 {
+            asyncioLogger.warning("Loop closed while child process \(pid) is running; it is left running and reaped when it exits")
+            forgetChild(pid)
+            runDetached { _ = Spawn.reap(pid, blocking: true) }
+        }
+        childWatcher.children.removeAll()
+    }
+}

@@ -1,0 +1,117 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import CLinux
+
+/// How the child's descriptor 0, 1 or 2 is set up.
+enum ChildDescriptor {
+    /// The parent's own.
+    case inherit
+    case devNull
+    /// A copy of this parent descriptor (a pipe end, or one the caller gave).
+    case copy(Int32)
+    /// A copy of another of the child's standard descriptors, set up before
+    /// this one (stderr to stdout).
+    case sameAs(Int32)
+}
+
+/// Starting and reaping child processes.
+enum Spawn {
+    /// Starts `program` with `arguments` (argv[0] is the program), without
+    /// a shell. A program name without a slash is looked up in `PATH`.
+    ///
+    /// The child gets descriptors 0, 1 and 2 as `descriptors` says and no
+    /// other (everything from 3 up is closed, as Python's `close_fds`), an
+    /// empty signal mask and every signal's default action, as a program
+    /// expects to start. glibc's `posix_spawn` reports a failed `exec` with
+    /// its errno, so a missing or non-executable program is an error here,
+    /// not a child that exits 127.
+    static func start(program: String, arguments: [String], environment: [String: String]?,
+                      directory: String?, descriptors: [ChildDescriptor]) throws(OSError) -> pid_t {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        for (target, descriptor) in descriptors.enumerated() {
+            let target = Int32(target)
+            switch descriptor {
+            case .inherit: break
+            case .devNull: posix_spawn_file_actions_addopen(&actions, target, "/dev/null", O_RDWR, 0)
+            case .copy(let fd): posix_spawn_file_actions_adddup2(&actions, fd, target)
+            case .sameAs(let other): posix_spawn_file_actions_adddup2(&actions, other, target)
+            }
+        }
+        posix_spawn_file_actions_addclosefrom_np(&actions, 3)
+        if let directory { posix_spawn_file_actions_addchdir_np(&actions, directory) }
+
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var noSignals = sigset_t()
+        sigemptyset(&noSignals)
+        posix_spawnattr_setsigmask(&attributes, &noSignals)
+        var everySignal = sigset_t()
+        sigfillset(&everySignal)
+        sigdelset(&everySignal, SIGKILL)
+        sigdelset(&everySignal, SIGSTOP)
+        posix_spawnattr_setsigdefault(&attributes, &everySignal)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+
+        let argv = ([program] + arguments).map { strdup($0) } + [nil]
+        defer { for argument in argv { free(argument) } }
+        let envp = environment.map { $0.map { strdup("\($0.key)=\($0.value)") } + [nil] }
+        defer { for entry in envp ?? [] { free(entry) } }
+
+        var pid = pid_t()
+        let status = envp.withOptionalPointer { envp in
+            let envp = envp ?? UnsafePointer(environ)
+            return program.contains("/")
+                ? posix_spawn(&pid, program, &actions, &attributes, argv, envp)
+                : posix_spawnp(&pid, program, &actions, &attributes, argv, envp)
+        }
+        guard status == 0 else { throw startFailure(status, program: program, directory: directory) }
+        return pid
+    }
+
+    /// Names what could not be used, as Python does: the working directory
+    /// if that is what is missing or not enterable, else the program.
+    private static func startFailure(_ error: Int32, program: String, directory: String?) -> OSError {
+        if let directory, access(directory, X_OK) != 0 {
+            return OSError(errno: errno, operation: "chdir", filename: directory)
+        }
+        return OSError(errno: error, operation: "posix_spawn", filename: program)
+    }
+
+    /// The child's return code once it has ended, as Python reports it:
+    /// its exit status, or minus the signal that killed it; nil while it
+    /// still runs (only when not `blocking`).
+    static func reap(_ pid: pid_t, blocking: Bool) -> Int32? {
+        var status: Int32 = 0
+        while true {
+            let result = waitpid(pid, &status, blocking ? 0 : WNOHANG)
+            if result == pid { return returncode(fromWaitStatus: status) }
+            if result == 0 { return nil }
+            if errno == EINTR { continue }
+            // ECHILD: someone else reaped it, and its status went with them.
+            asyncioLogger.warning("Unknown child process pid \(pid), will report returncode 255")
+            return 255
+        }
+    }
+
+    /// Decodes a `waitpid` status (the W* macros are not visible to Swift).
+    static func returncode(fromWaitStatus status: Int32) -> Int32 {
+        let signal = status & 0x7f
+        return signal == 0 ? (status >> 8) & 0xff : -signal
+    }
+}
+
+extension Optional where Wrapped == [UnsafeMutablePointer<CChar>?] {
+    /// Calls `body` with a C array of strings, or nil.
+    fileprivate func withOptionalPointer<R>(_ body: (UnsafePointer<UnsafeMutablePointer<CChar>?>?) -> R) -> R {
+        switch self {
+        case .some(let array): array.withUnsafeBufferPointer { body($0.baseAddress) }
+        case .none: body(nil)
+        }
+    }
+}
