@@ -33,6 +33,12 @@ enum Normalization: String, CaseIterable, Sendable {
     /// `received b'…'` / `sent b'…'` lines: TCP may deliver the echoed bytes
     /// in different chunks on every run.
     case splitEchoChunks = "split-echo-chunks"
+    /// `process started N`, `pid N`, `… for N`: the child's (or this
+    /// process's) ID.
+    case processIDs = "process-ids"
+    /// df's output: the file systems, their sizes and how many bytes each
+    /// read returned depend on the machine.
+    case diskUsage = "disk-usage"
 }
 
 /// One example: a function that prints what the documentation's script prints.
@@ -49,6 +55,7 @@ struct Example: Sendable {
 let topicCommands: [any TopicCommand.Type] = [
     CoroutinesCommand.self, SchedulingCommand.self, FuturesCommand.self,
     TasksCommand.self, ControlCommand.self, LocksCommand.self, EchoServerCommand.self,
+    SubprocessCommand.self,
 ]
 
 let allTopics = topicCommands.map { $0.topic }

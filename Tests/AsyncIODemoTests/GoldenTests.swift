@@ -42,8 +42,8 @@ import Testing
     struct CatalogueExample: Decodable { let name: String }
 
     @Test func everyTopicHasExamples() {
-        #expect(Set(Self.cases.map(\.topic)) == ["coroutines", "scheduling", "futures", "tasks", "control", "locks", "echo-server"])
-        #expect(Self.cases.count == 28)
+        #expect(Set(Self.cases.map(\.topic)) == ["coroutines", "scheduling", "futures", "tasks", "control", "locks", "echo-server", "subprocess"])
+        #expect(Self.cases.count == 31)
     }
 
     /// Every rule a topic declares is one the tests implement; a misspelt

@@ -10,6 +10,8 @@ enum Normalizer: String, CaseIterable, Sendable {
     case clockReadings = "clock-readings"
     case peerAddresses = "peer-addresses"
     case splitEchoChunks = "split-echo-chunks"
+    case processIDs = "process-ids"
+    case diskUsage = "disk-usage"
 
     struct UnknownRule: Error, CustomStringConvertible {
         let name: String
@@ -32,6 +34,8 @@ enum Normalizer: String, CaseIterable, Sendable {
         case .clockReadings: normaliseClockReadings(text)
         case .peerAddresses: normalisePeerAddresses(text)
         case .splitEchoChunks: mergeSplitEchoChunks(text)
+        case .processIDs: normaliseProcessIDs(text)
+        case .diskUsage: normaliseDiskUsage(text)
         }
     }
 }
@@ -177,4 +181,49 @@ func mergeSplitEchoChunks(_ text: String) -> String {
         out += chunks.map { "\($0.speaker): \($0.verb) b'\($0.payload)'" }
     }
     return out.joined(separator: "\n")
+}
+
+// MARK: process-ids
+
+/// `process started 4242`, `pid 4242`, `… for 4242`: a process ID, which
+/// the kernel picks, becomes `<pid>`. Only a positive number at the end of
+/// such a line is replaced, so a missing ID does not match the golden.
+func normaliseProcessIDs(_ text: String) -> String {
+    mapLines(text) { line in
+        for prefix in ["process started ", "pid ", "starting send_signals for "] where line.hasPrefix(prefix) {
+            if let pid = Int(line.dropFirst(prefix.count)), pid > 0 { return prefix + "<pid>" }
+        }
+        return line
+    }
+}
+
+// MARK: disk-usage
+
+/// df's output depends on the machine's file systems: the lines that carry
+/// it collapse to one placeholder line per kind, so the golden holds the
+/// order of events and the shape of each line. Each run of `read N bytes
+/// from stdout` lines (a pipe may deliver the output in several reads)
+/// becomes `read <n> bytes from stdout`; each run of `read b'…'` lines but
+/// the final `read b''` becomes `read b'<df line>'`; the `mount : avail`
+/// lines after `Free space:` become `<mount point> : <avail>`. That those
+/// lines come from df's real output is checked separately.
+func normaliseDiskUsage(_ text: String) -> String {
+    var output: [String] = []
+    var inFreeSpace = false
+    for line in text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) {
+        let replacement: String
+        if line.hasPrefix("read "), line.hasSuffix(" bytes from stdout") {
+            replacement = "read <n> bytes from stdout"
+        } else if line.hasPrefix("read b'"), line != "read b''" {
+            replacement = "read b'<df line>'"
+        } else if inFreeSpace, line.contains(": ") {
+            replacement = "<mount point>: <avail>"
+        } else {
+            replacement = line
+        }
+        inFreeSpace = line == "Free space:" || (inFreeSpace && line.contains(": "))
+        if replacement != line, output.last == replacement { continue }
+        output.append(replacement)
+    }
+    return output.joined(separator: "\n")
 }

@@ -1,0 +1,67 @@
+import Testing
+import TestSupport
+
+/// `asyncio-demo subprocess`: the parts the goldens normalise away are
+/// checked here against the real programs.
+@Suite(.timeLimit(.minutes(1))) struct SubprocessDemoTests {
+    /// The mount points of `df -hl`, in its order, from its last column.
+    private func dfMountPoints() throws -> [String] {
+        let df = try ChildProcess.run("/bin/sh", ["-c", "df -hl"])
+        try #require(df.status == 0)
+        return df.stdoutText.split(separator: "\n").dropFirst().compactMap { $0.split(separator: " ").last.map(String.init) }
+    }
+
+    /// The `mount : avail` lines after `Free space:`.
+    private func freeSpaceRows(_ output: String) -> [(mount: String, avail: String)] {
+        guard let start = output.range(of: "\nFree space:\n") else { return [] }
+        return output[start.upperBound...].split(separator: "\n").map { line in
+            let parts = line.split(separator: ":", maxSplits: 1)
+            return (parts[0].trimmingSpaces, parts.count > 1 ? parts[1].trimmingSpaces : "")
+        }
+    }
+
+    @Test(arguments: ["protocol", "coroutine"])
+    func freeSpaceIsParsedFromDFsRealOutput(example: String) throws {
+        let run = try Demo.run(["subprocess", example])
+        #expect(run.status == 0, "\(run.stderr)")
+        let rows = freeSpaceRows(run.stdout)
+        #expect(rows.map(\.mount) == (try dfMountPoints()))
+        // Sizes as df -h prints them: digits, maybe a decimal point, maybe a unit.
+        for row in rows {
+            #expect(row.avail.first?.isNumber == true && row.avail.allSatisfy { $0.isNumber || ".KMGTPE".contains($0) },
+                    "\(row)")
+        }
+    }
+
+    @Test func theCoroutineExampleEchoesEveryLineDFPrinted() throws {
+        let run = try Demo.run(["subprocess", "coroutine"])
+        let echoed = run.stdout.split(separator: "\n").filter { $0.hasPrefix("read b'") && $0 != "read b''" }
+        // The header, then one line per file system.
+        #expect(echoed.count == (try dfMountPoints()).count + 1)
+    }
+
+    @Test func aCommandAfterTheTerminatorRunsInPlaceOfDF() throws {
+        let run = try Demo.run(["subprocess", "coroutine", "--", "printf", "one\\ntwo\\n"])
+        #expect(run.status == 0)
+        #expect(run.stdout.contains("read b'one\\n'\nread b'two\\n'\nread b''\nno more output from command\n"))
+        #expect(!run.stdout.contains("Free space:"))
+    }
+
+    @Test func aMissingProgramIsAOneLineErrorWithStatusOne() throws {
+        let run = try Demo.run(["subprocess", "write", "--", "no-such-program-asyncio"])
+        #expect(run.status == 1)
+        #expect(run.stderr == "asyncio-demo: cannot run 'no-such-program-asyncio': [Errno 2] No such file or directory: 'no-such-program-asyncio'\n")
+    }
+
+    @Test func aCommandNeedsAnExample() throws {
+        let run = try Demo.run(["subprocess", "--", "ls"])
+        #expect(run.status == 64)
+        #expect(run.stderr.contains("a command after -- needs an example"))
+    }
+}
+
+extension Substring {
+    fileprivate var trimmingSpaces: String {
+        String(drop { $0 == " " }.reversed().drop { $0 == " " }.reversed())
+    }
+}
