@@ -75,6 +75,20 @@ event      Waking many waiters. event = asyncio.Event(); 100,000 tasks each
            t1. value = N / (t1 - t0), unit "wake-ups/s" (the time from set()
            until every waiter has returned from wait() and finished).
 
+spawn_sequential
+           500 children of /bin/true, each started with
+           create_subprocess_exec and waited for before the next. value =
+           N / seconds, unit "spawns/s".
+
+spawn_concurrent
+           1,000 children of /bin/true, 50 in flight: 50 coroutines gathered,
+           each starting and waiting for 20 in turn. value = N / seconds.
+
+cat_pipe   512 MiB through /bin/cat with the streams API: 1 MiB writes to
+           stdin, each followed by drain(), while stdout is read with
+           read(256 KiB) until EOF; t0 before the spawn, t1 after wait().
+           value = MiB / (t1 - t0), unit "MiB/s".
+
 The `startup` workload (process start-up time) is not a loop workload; it is
 measured by scripts/bench/compare directly.
 """
@@ -87,7 +101,8 @@ import resource
 import sys
 import time
 
-WORKLOADS = ("call_soon", "call_soon_driver", "task", "sleepers", "timers", "queue", "lock", "event")
+WORKLOADS = ("call_soon", "call_soon_driver", "task", "sleepers", "timers", "queue", "lock", "event",
+             "spawn_sequential", "spawn_concurrent", "cat_pipe")
 IMPLS = ("asyncio", "uvloop")
 
 DEFAULT_N = {
@@ -99,6 +114,9 @@ DEFAULT_N = {
     "queue": 1_000_000,
     "lock": 1_000_000,
     "event": 100_000,
+    "spawn_sequential": 500,
+    "spawn_concurrent": 1000,
+    "cat_pipe": 512,
 }
 
 LOCK_TASKS = 100
@@ -353,6 +371,55 @@ async def bench_event(n):
     return {"value": n / (t1 - t0), "unit": "wake-ups/s", "n": n}
 
 
+async def bench_spawn_sequential(n):
+    loop = asyncio.get_running_loop()
+    t0 = time.perf_counter()
+    for _ in range(n):
+        proc = await asyncio.create_subprocess_exec("/bin/true")
+        await proc.wait()
+    t1 = time.perf_counter()
+    return {"value": n / (t1 - t0), "unit": "spawns/s", "n": n}
+
+
+async def bench_spawn_concurrent(n, in_flight=50):
+    async def worker():
+        for _ in range(n // in_flight):
+            proc = await asyncio.create_subprocess_exec("/bin/true")
+            await proc.wait()
+
+    t0 = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(in_flight)))
+    t1 = time.perf_counter()
+    return {"value": n / (t1 - t0), "unit": "spawns/s", "n": n}
+
+
+async def bench_cat_pipe(mebibytes):
+    chunk = b"a" * (1 << 20)
+    t0 = time.perf_counter()
+    proc = await asyncio.create_subprocess_exec(
+        "/bin/cat", stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE)
+
+    async def writer():
+        for _ in range(mebibytes):
+            proc.stdin.write(chunk)
+            await proc.stdin.drain()
+        proc.stdin.close()
+
+    writing = asyncio.ensure_future(writer())
+    received = 0
+    while True:
+        data = await proc.stdout.read(256 * 1024)
+        if not data:
+            break
+        received += len(data)
+    await writing
+    await proc.wait()
+    t1 = time.perf_counter()
+    if received != mebibytes << 20:
+        raise RuntimeError(f"received {received} bytes")
+    return {"value": mebibytes / (t1 - t0), "unit": "MiB/s", "n": mebibytes}
+
+
 BENCHES = {
     "call_soon": bench_call_soon,
     "call_soon_driver": bench_call_soon_driver,
@@ -362,6 +429,9 @@ BENCHES = {
     "queue": bench_queue,
     "lock": bench_lock,
     "event": bench_event,
+    "spawn_sequential": bench_spawn_sequential,
+    "spawn_concurrent": bench_spawn_concurrent,
+    "cat_pipe": bench_cat_pipe,
 }
 
 

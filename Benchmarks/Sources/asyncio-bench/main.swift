@@ -15,7 +15,7 @@ func emit(_ bench: String, _ value: Double, _ unit: String, n: Int, _ extra: [St
 
 let arguments = CommandLine.arguments.dropFirst()
 guard let workload = arguments.first else {
-    print("usage: asyncio-bench call_soon|call_soon_driver|task|sleepers|timers|queue|lock|event")
+    print("usage: asyncio-bench call_soon|call_soon_driver|task|sleepers|timers|queue|lock|event|spawn_sequential|spawn_concurrent|cat_pipe")
     exit(64)
 }
 
@@ -39,7 +39,13 @@ case "lock":
     emit("lock", try Workloads.lock(), "acquisitions/s", n: Workloads.DefaultCount.lock)
 case "event":
     emit("event", try Workloads.event(), "wake-ups/s", n: Workloads.DefaultCount.event)
+case "spawn_sequential":
+    emit("spawn_sequential", try Workloads.spawnSequential(), "spawns/s", n: 500)
+case "spawn_concurrent":
+    emit("spawn_concurrent", try Workloads.spawnConcurrent(), "spawns/s", n: 1000)
+case "cat_pipe":
+    emit("cat_pipe", try Workloads.catPipe(), "MiB/s", n: 512)
 default:
-    print("unknown workload \(workload): expected call_soon, call_soon_driver, task, sleepers, timers, queue, lock or event")
+    print("unknown workload \(workload): expected call_soon, call_soon_driver, task, sleepers, timers, queue, lock, event, spawn_sequential, spawn_concurrent or cat_pipe")
     exit(64)
 }

@@ -83,6 +83,7 @@ extension EventLoop {
         inbox.withLock { $0.items.removeAll() }
         LoopActor.withLoop(self) {
             timers.removeAll()
+            deferredMemoryRelease = nil
             unwatchAllSignals()
             orphanChildren()
         }

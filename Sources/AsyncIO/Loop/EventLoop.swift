@@ -66,6 +66,8 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
     var signals = SignalWatch()
     /// Child processes not yet reaped.
     var childWatcher = ChildWatcher()
+    /// A trim of the heap waiting out `MemoryRelease.minimumInterval`.
+    var deferredMemoryRelease: TimerHandle?
     /// Descriptors watched for readiness, with their callbacks.
     @exclusivity(unchecked) var watches: [Int32: FDWatch] = [:]
     @exclusivity(unchecked) var state = State.idle

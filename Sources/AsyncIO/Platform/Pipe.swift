@@ -29,6 +29,17 @@ enum Pipe {
         _ = try SystemCall.run("fcntl") { fcntl(fd, F_SETFL, flags | O_NONBLOCK) }
     }
 
+    /// The capacity a pipe carrying bulk data is grown to: Linux's default
+    /// of 64 KiB costs a system call and a wake-up of each side per 64 KiB,
+    /// and 1 MiB is the most an unprivileged process may ask for.
+    static let bulkCapacity: Int32 = 1 << 20
+
+    /// Grows the pipe's kernel buffer to `bulkCapacity`; a refusal (over the
+    /// user's pipe-memory limit) leaves it as it was, which still works.
+    static func grow(_ fd: Int32) {
+        _ = clinux_set_pipe_size(fd, bulkCapacity)
+    }
+
     @inline(__always)
     static func read(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer) throws(OSError) -> IOResult<Int> {
         try SystemCall.nonBlocking("read") { systemRead(fd, buffer.baseAddress, buffer.count) }

@@ -80,6 +80,15 @@ enum ByteChannel {
         }
     }
 
+    /// A write could not take everything, or a read took as much as a
+    /// pipe holds by default: the peer is slower or faster than us.
+    func filled() {
+        switch self {
+        case .socket: break
+        case .pipe(let pipe): pipe.filled()
+        }
+    }
+
     /// Whether the sending side can be closed while reading goes on; a
     /// pipe has one side, so its end of file is closing it.
     var canHalfClose: Bool {
@@ -133,9 +142,25 @@ final class SocketChannel: Sendable {
 }
 
 /// The parent's end of a pipe to or from a child process.
-struct PipeChannel {
+@LoopActor
+final class PipeChannel {
     let fd: Int32
     let isWriteEnd: Bool
+    private var isGrown = false
+
+    init(fd: Int32, isWriteEnd: Bool) {
+        self.fd = fd
+        self.isWriteEnd = isWriteEnd
+    }
+
+    /// The pipe filled up: it carries bulk data, so it gets a larger
+    /// buffer, once. Pipes that never fill (most) keep the default and cost
+    /// the system nothing more.
+    func filled() {
+        guard !isGrown else { return }
+        isGrown = true
+        Pipe.grow(fd)
+    }
 }
 
 /// A connected socket's transport (asyncio's `_SelectorSocketTransport`):

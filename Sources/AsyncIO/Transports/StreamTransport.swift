@@ -85,11 +85,15 @@ final class StreamTransport: Transport, LoopResource {
                 let target = buffered.getBuffer(-1)
                 precondition(target.count > 0, "getBuffer() returned an empty buffer")
                 result = try channel.read(into: target)
-                if case .processed(let count) = result, count > 0 { buffered.bufferUpdated(count) }
+                if case .processed(let count) = result, count > 0 {
+                    if count >= fullPipeRead { channel.filled() }
+                    buffered.bufferUpdated(count)
+                }
             case .streaming(let streaming)?:
                 let target = loop.receiveBuffer
                 result = try channel.read(into: target)
                 if case .processed(let count) = result, count > 0 {
+                    if count >= fullPipeRead { channel.filled() }
                     streaming.dataReceived(Array(UnsafeRawBufferPointer(rebasing: target[..<count])))
                 }
             }
@@ -150,7 +154,8 @@ final class StreamTransport: Transport, LoopResource {
                 let result = try data.withUnsafeBytes { bytes throws(OSError) in try channel.write(bytes) }
                 let sent = if case .processed(let count) = result { count } else { 0 }
                 if sent == data.count { return }
-                queue.append(sent == 0 ? data : Array(data[sent...]))
+                channel.filled()
+                queue.append(data, sent: sent)
                 try loop.addWriter(channel.fd, label: "transport write") { [self] in writeReady() }
             } catch {
                 closeOnError(error, "Fatal write error on \(channel.kind) transport")
@@ -200,7 +205,7 @@ final class StreamTransport: Transport, LoopResource {
             return
         }
         loop.removeWriter(channel.fd)
-        if queue.takePeak() >= releaseThreshold { releaseFreedMemory() }
+        if queue.takePeak() >= releaseThreshold { MemoryRelease.request(on: loop) }
         if flow.shouldResume(buffered: queue.byteCount) { receiver?.base.resumeWriting() }
         if closing {
             scheduleConnectionLost(nil)
@@ -302,6 +307,9 @@ final class StreamTransport: Transport, LoopResource {
 
     func getExtraInfo(_ name: String) -> Any? { channel.extraInfo(name, isOpen: !descriptorClosed) }
 }
+
+/// A read this long emptied a full pipe of the default size (64 KiB).
+private let fullPipeRead = 1 << 16
 
 /// A transport's protocol, by the way it takes incoming bytes.
 @LoopActor

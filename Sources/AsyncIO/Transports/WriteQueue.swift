@@ -27,6 +27,16 @@ struct WriteQueue {
         peak = max(peak, byteCount)
     }
 
+    /// Queues the rest of a chunk whose first `sent` bytes went out, without
+    /// copying it; only into an empty queue.
+    mutating func append(_ chunk: [UInt8], sent: Int) {
+        precondition(chunks.isEmpty, "a partly sent chunk must be first")
+        chunks.append(chunk)
+        sentFromHead = sent
+        byteCount = chunk.count - sent
+        peak = max(peak, byteCount)
+    }
+
     mutating func removeAll() {
         chunks.removeAll()
         sentFromHead = 0

@@ -14,6 +14,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <errno.h>
+#include <fcntl.h>
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
@@ -22,6 +23,12 @@ extern int accept4(int fd, struct sockaddr *address, socklen_t *length, int flag
 extern int pipe2(int fds[2], int flags);
 extern int posix_spawn_file_actions_addchdir_np(posix_spawn_file_actions_t *actions, const char *path);
 extern int posix_spawn_file_actions_addclosefrom_np(posix_spawn_file_actions_t *actions, int from);
+
+/// Sets the capacity of a pipe's kernel buffer (F_SETPIPE_SZ, which glibc
+/// declares only under _GNU_SOURCE; its value is fixed in Linux's ABI).
+static inline int clinux_set_pipe_size(int fd, int size) {
+    return fcntl(fd, 1031, size);
+}
 
 /// A descriptor that becomes readable when process `pid` exits (Linux 5.3+);
 /// -1 with errno set (ENOSYS on older kernels) otherwise. Called through
