@@ -33,6 +33,9 @@ enum Normalization: String, CaseIterable, Sendable {
     /// `received b'…'` / `sent b'…'` lines: TCP may deliver the echoed bytes
     /// in different chunks on every run.
     case splitEchoChunks = "split-echo-chunks"
+    /// `starting send_signals for 21772`: the kernel gives the process a new
+    /// ID on every run.
+    case processIDs = "process-ids"
 }
 
 /// One example: a function that prints what the documentation's script prints.
@@ -49,6 +52,7 @@ struct Example: Sendable {
 let topicCommands: [any TopicCommand.Type] = [
     CoroutinesCommand.self, SchedulingCommand.self, FuturesCommand.self,
     TasksCommand.self, ControlCommand.self, LocksCommand.self, EchoServerCommand.self,
+    SignalsCommand.self,
 ]
 
 let allTopics = topicCommands.map { $0.topic }

@@ -34,6 +34,7 @@ import Testing
             "control — Control Structures for Tasks",
             "locks — Synchronization Primitives",
             "echo-server — Asynchronous I/O with Protocol Class Abstractions; Asynchronous I/O Using Coroutines and Streams",
+            "signals — Receiving Unix Signals",
         ])
         #expect(run.stdout.contains("  cancel-while-waiting  Cancelling a sleeping task interrupts its await.\n"))
     }

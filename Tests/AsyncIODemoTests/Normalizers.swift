@@ -10,6 +10,7 @@ enum Normalizer: String, CaseIterable, Sendable {
     case clockReadings = "clock-readings"
     case peerAddresses = "peer-addresses"
     case splitEchoChunks = "split-echo-chunks"
+    case processIDs = "process-ids"
 
     struct UnknownRule: Error, CustomStringConvertible {
         let name: String
@@ -32,6 +33,7 @@ enum Normalizer: String, CaseIterable, Sendable {
         case .clockReadings: normaliseClockReadings(text)
         case .peerAddresses: normalisePeerAddresses(text)
         case .splitEchoChunks: mergeSplitEchoChunks(text)
+        case .processIDs: normaliseProcessIDs(text)
         }
     }
 }
@@ -177,4 +179,21 @@ func mergeSplitEchoChunks(_ text: String) -> String {
         out += chunks.map { "\($0.speaker): \($0.verb) b'\($0.payload)'" }
     }
     return out.joined(separator: "\n")
+}
+
+// MARK: process-ids
+
+/// `starting send_signals for 21772` → `starting send_signals for <pid>`:
+/// the kernel gives the process a new ID on every run. Only a real ID at
+/// the end of a line after ` for ` is replaced, a decimal from 1 to the
+/// kernel's limit (2^22), so a missing one (`for 0`, `for -1`) stays as it
+/// is and does not match the golden.
+func normaliseProcessIDs(_ text: String) -> String {
+    mapLines(text) { line in
+        guard let range = line.range(of: " for ", options: .backwards) else { return line }
+        let id = line[range.upperBound...]
+        guard let first = id.first, first != "0", id.allSatisfy({ $0.isASCII && $0.isNumber }),
+              let pid = Int(id), pid <= 1 << 22 else { return line }
+        return line[..<range.upperBound] + "<pid>"
+    }
 }
