@@ -33,8 +33,8 @@ enum Normalization: String, CaseIterable, Sendable {
     /// `received b'…'` / `sent b'…'` lines: TCP may deliver the echoed bytes
     /// in different chunks on every run.
     case splitEchoChunks = "split-echo-chunks"
-    /// `process started N`, `pid N`, `… for N`: the child's (or this
-    /// process's) ID.
+    /// `process started 4242`, `pid 4242`, `starting send_signals for
+    /// 4242`: the kernel gives each process a new ID on every run.
     case processIDs = "process-ids"
     /// df's output: the file systems, their sizes and how many bytes each
     /// read returned depend on the machine.
@@ -56,6 +56,7 @@ let topicCommands: [any TopicCommand.Type] = [
     CoroutinesCommand.self, SchedulingCommand.self, FuturesCommand.self,
     TasksCommand.self, ControlCommand.self, LocksCommand.self, EchoServerCommand.self,
     SubprocessCommand.self,
+    SignalsCommand.self,
 ]
 
 let allTopics = topicCommands.map { $0.topic }

@@ -35,6 +35,7 @@ import Testing
             "locks — Synchronization Primitives",
             "echo-server — Asynchronous I/O with Protocol Class Abstractions; Asynchronous I/O Using Coroutines and Streams",
             "subprocess — Working with Subprocesses",
+            "signals — Receiving Unix Signals",
         ])
         #expect(run.stdout.contains("  cancel-while-waiting  Cancelling a sleeping task interrupts its await.\n"))
     }

@@ -42,8 +42,10 @@ import Testing
     struct CatalogueExample: Decodable { let name: String }
 
     @Test func everyTopicHasExamples() {
-        #expect(Set(Self.cases.map(\.topic)) == ["coroutines", "scheduling", "futures", "tasks", "control", "locks", "echo-server", "subprocess"])
-        #expect(Self.cases.count == 31)
+        #expect(Set(Self.cases.map(\.topic)) == [
+            "coroutines", "scheduling", "futures", "tasks", "control", "locks", "echo-server", "subprocess", "signals",
+        ])
+        #expect(Self.cases.count == 32)
     }
 
     /// Every rule a topic declares is one the tests implement; a misspelt
@@ -73,7 +75,7 @@ import Testing
     }
 
     /// Running a whole topic runs its examples in order under heading lines.
-    @Test(arguments: ["coroutines", "futures", "tasks", "locks", "echo-server"])
+    @Test(arguments: ["coroutines", "futures", "tasks", "locks", "echo-server", "signals"])
     func topicRunsEveryExample(_ topic: String) throws {
         let run = try Demo.run([topic])
         #expect(run.status == 0)
@@ -106,9 +108,9 @@ import Testing
         #expect(first >= start + 0.2)
     }
 
-    /// The address rule replaces real addresses only, the chunk rule joins
-    /// split echo chunks only when every byte was received before it was
-    /// sent, and a rule a topic does not declare changes nothing.
+    /// The address and process-ID rules replace real values only, the chunk
+    /// rule joins split echo chunks only when every byte was received before
+    /// it was sent, and a rule a topic does not declare changes nothing.
     @Test func normaliserKeepsWhatIsWrong() {
         let addresses = "EchoServer_::1_51234: connection accepted\nEchoClient: connecting to 127.0.0.1 port 8888"
         #expect(normalisePeerAddresses(addresses)
@@ -125,6 +127,14 @@ import Testing
         #expect(normaliseClockReadings(clock) == "loop  time: <time>\ncallback 1 invoked at <time>")
         #expect(normalise(clock, rules: [.peerAddresses, .splitEchoChunks]) == clock)
         #expect(normalise(clock, rules: []) == clock)
+        let pid = "starting send_signals for 21772"
+        #expect(normaliseProcessIDs(pid) == "starting send_signals for <pid>")
+        #expect(normalise(pid, rules: [.clockReadings, .peerAddresses, .splitEchoChunks]) == pid)
+        let noPID = "starting send_signals for 0\nwaiting for 2x\npid -1"
+        #expect(normaliseProcessIDs(noPID) == noPID)
+        #expect(normaliseProcessIDs("process started 4242\npid 17") == "process started <pid>\npid <pid>")
+        let df = "read 332 bytes from stdout\nread 12 bytes from stdout\nFree space:\n/     : 1G\n/boot : 2G\n"
+        #expect(normaliseDiskUsage(df) == "read <n> bytes from stdout\nFree space:\n<mount point>: <avail>\n")
     }
 
     private func number(after prefix: String, in text: String) -> Double? {

@@ -185,13 +185,18 @@ func mergeSplitEchoChunks(_ text: String) -> String {
 
 // MARK: process-ids
 
-/// `process started 4242`, `pid 4242`, `… for 4242`: a process ID, which
-/// the kernel picks, becomes `<pid>`. Only a positive number at the end of
-/// such a line is replaced, so a missing ID does not match the golden.
+/// `process started 4242`, `pid 4242`, `starting send_signals for 4242`:
+/// the kernel gives each process a new ID on every run, which becomes
+/// `<pid>`. Only a real ID ends such a line, a decimal from 1 to the
+/// kernel's limit (2^22), so a missing one (`pid 0`, `for -1`) stays as it
+/// is and does not match the golden.
 func normaliseProcessIDs(_ text: String) -> String {
     mapLines(text) { line in
         for prefix in ["process started ", "pid ", "starting send_signals for "] where line.hasPrefix(prefix) {
-            if let pid = Int(line.dropFirst(prefix.count)), pid > 0 { return prefix + "<pid>" }
+            let id = line.dropFirst(prefix.count)
+            guard id.first != "0", id.allSatisfy({ $0.isASCII && $0.isNumber }),
+                  let pid = Int(id), pid <= 1 << 22 else { return line }
+            return prefix + "<pid>"
         }
         return line
     }

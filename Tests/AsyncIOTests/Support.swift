@@ -18,3 +18,15 @@ final class Log {
 struct Boom: Error, Equatable {
     var tag = "boom"
 }
+
+/// Lets the loop run until `condition` holds, for events that come from
+/// outside it (a signal, another thread or process). The timeout only turns
+/// a hang into a failure; nothing is measured against it.
+@LoopActor
+func yieldUntil(timeout: Double = 10, _ condition: () -> Bool) async throws {
+    let deadline = runningLoop().time() + timeout
+    while !condition() {
+        guard runningLoop().time() < deadline else { throw TimeoutError() }
+        try await sleep(0.001)
+    }
+}

@@ -30,7 +30,7 @@ extension EventLoop {
     /// Starts delivering `signal` to `handle` on this loop.
     @LoopActor
     func watchSignal(_ signal: Int32, _ handle: Handle) throws {
-        try openSignalPipe()
+        try openSignalPipe(for: signal)
         signals.handlers[signal] = handle
         var action = sigaction()
         action.__sigaction_handler.sa_handler = forwardSignal
@@ -65,10 +65,10 @@ extension EventLoop {
     }
 
     @LoopActor
-    private func openSignalPipe() throws {
+    private func openSignalPipe(for signal: Int32) throws {
         guard signals.pipe == nil else { return }
         guard signalWakeFD < 0 else {
-            throw SignalError(signal: 0, reason: "another event loop already handles signals")
+            throw SignalError(signal: signal, reason: "another event loop already handles signals")
         }
         var fds: [Int32] = [0, 0]
         _ = try SystemCall.run("pipe2") { pipe2(&fds, O_NONBLOCK | O_CLOEXEC) }

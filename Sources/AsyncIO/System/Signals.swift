@@ -10,8 +10,13 @@ extension EventLoop {
     /// signal number to a pipe the loop watches, as asyncio's wake-up fd does.
     @LoopActor
     public func addSignalHandler(_ signal: Int32, _ callback: @escaping @LoopActor () throws -> Void) throws {
-        guard signal > 0, signal < 65, signal != SIGKILL, signal != SIGSTOP else {
-            throw SignalError(signal: signal, reason: "it cannot be caught")
+        guard signal > 0, signal < NSIG else {
+            throw SignalError(signal: signal, reason: "there is no such signal (signals are 1 to \(NSIG - 1))")
+        }
+        guard signal != SIGKILL, signal != SIGSTOP else {
+            let reason = signal == SIGKILL ? "SIGKILL cannot be caught; handle SIGTERM instead"
+                                           : "SIGSTOP cannot be caught; handle SIGTSTP instead"
+            throw SignalError(signal: signal, reason: reason)
         }
         try watchSignal(signal, Handle(label: "signal \(signal)", callback))
     }
