@@ -359,3 +359,74 @@ private func processStat(_ pid: Int32) -> (state: Character, parent: Int32)? {
 private func childIsWatched(_ pid: Int32, by loop: EventLoop) -> Bool {
     loop.childWatcher.children[pid] != nil
 }
+
+/// A child's transport, protocol and streams are freed once it has ended
+/// and nobody holds them, whether or not anyone waited for it.
+@Suite(.timeLimit(.minutes(1))) struct SubprocessLifetimeTests {
+    @LoopActor
+    private final class Weak {
+        weak var transport: SubprocessTransport?
+        weak var process: AsyncIO.Process?
+        weak var stdout: StreamReader?
+    }
+
+    @Test func aProcessThatWasWaitedForIsFreed() throws {
+        let freed = try runLoop { _ -> Bool in
+            let weak = Weak()
+            do {
+                let process = try await createSubprocessShell("echo hi", stdin: .pipe, stdout: .pipe, stderr: .pipe)
+                weak.process = process
+                weak.transport = process.transport
+                weak.stdout = process.stdout
+                _ = try await process.communicate()
+            }
+            try await sleep(0)
+            return weak.process == nil && weak.transport == nil && weak.stdout == nil
+        }
+        #expect(freed)
+    }
+
+    @Test func aProcessDroppedWhileRunningIsFreedOnceReaped() throws {
+        let (freedEarly, freedLater) = try runLoop { loop -> (Bool, Bool) in
+            let weak = Weak()
+            var pid: Int32 = 0
+            do {
+                let process = try await createSubprocessExec("/bin/sleep", ["0.05"], stdout: .pipe)
+                weak.transport = process.transport
+                pid = process.pid
+            }
+            // The child watcher holds the transport while the child runs.
+            let freedEarly = weak.transport == nil
+            for _ in 0..<2000 where loop.childWatcher.children[pid] != nil || weak.transport != nil {
+                try await sleep(0.005)
+            }
+            return (freedEarly, weak.transport == nil)
+        }
+        #expect(!freedEarly)
+        #expect(freedLater)
+    }
+
+    @Test func aSubprocessProtocolThatKeepsItsTransportIsFreed() throws {
+        let freed = try runLoop { loop -> Bool in
+            let weak = Weak()
+            weak.transport = try await { () -> SubprocessTransport in
+                let (transport, keeper) = try await loop.subprocessShell({ TransportKeeper(loop: loop) }, command: "echo hi")
+                try await keeper.done.value
+                return transport
+            }()
+            try await sleep(0)
+            return weak.transport == nil
+        }
+        #expect(freed)
+    }
+}
+
+/// Holds its transport, as the chapter's protocol does.
+@LoopActor
+private final class TransportKeeper: SubprocessProtocol {
+    var transport: SubprocessTransport?
+    let done: Future<Void>
+    init(loop: EventLoop) { done = Future(loop: loop) }
+    func connectionMade(_ transport: SubprocessTransport) { self.transport = transport }
+    func connectionLost(_ error: (any Error)?) { try? done.setResult(()) }
+}
