@@ -164,6 +164,7 @@ public final class SubprocessTransport: LoopResource, @LoopActor CustomStringCon
         for link in pipes.values { link.pipe?.abort() }
         exitWaiters = []
         protocolObject = nil
+        loop.openResources.remove(self)
     }
 
     public var description: String {
