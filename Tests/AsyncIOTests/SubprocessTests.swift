@@ -240,6 +240,48 @@ import Glibc
         #expect(events.contains("data 2 err\n"))
     }
 
+    @Test func withoutPidfdsAThreadWaitsForEachChild() throws {
+        let (codes, watched) = try runLoop { loop -> ([Int32], Int) in
+            loop.childWatcher.usesPidfds = false
+            var codes: [Int32] = []
+            for command in ["exit 0", "exit 7", "kill -TERM $$"] {
+                let process = try await createSubprocessShell(command, stdout: .pipe)
+                let (out, _) = try await process.communicate()
+                #expect(out == [])
+                codes.append(process.returncode ?? 99)
+            }
+            return (codes, loop.childWatcher.children.count)
+        }
+        #expect(codes == [0, 7, -SIGTERM])
+        #expect(watched == 0)
+    }
+
+    @Test func aChildStartsWithNoSignalBlockedOrIgnored() throws {
+        let status = try runLoop { _ -> String in
+            var blocked = sigset_t()
+            sigemptyset(&blocked)
+            sigaddset(&blocked, SIGUSR2)
+            pthread_sigmask(SIG_BLOCK, &blocked, nil)
+            defer { pthread_sigmask(SIG_UNBLOCK, &blocked, nil) }
+            // SIGURG's default action is to be ignored, so ignoring it here
+            // changes nothing for other tests, but a child must not inherit it.
+            let previous = signal(SIGURG, SIG_IGN)
+            defer { signal(SIGURG, previous) }
+            let process = try await createSubprocessExec("/bin/cat", ["/proc/self/status"], stdout: .pipe)
+            let (out, _) = try await process.communicate()
+            return String(decoding: out ?? [], as: UTF8.self)
+        }
+        // Signals 32 and 33 are glibc's own, which no program can set; the
+        // mask's bit n - 1 is signal n.
+        let glibcReserved: UInt64 = 1 << 31 | 1 << 32
+        let masks = ["SigBlk:", "SigIgn:"].map { name in
+            status.split(separator: "\n").first { $0.hasPrefix(name) }
+                .flatMap { UInt64($0.dropFirst(name.count).trimmingPrefix("\t"), radix: 16) }
+                .map { $0 & ~glibcReserved }
+        }
+        #expect(masks == [0, 0], "\(status)")
+    }
+
     @Test func stdoutCannotBeUsedForStdout() throws {
         let message = try runLoop { _ -> String in
             do {

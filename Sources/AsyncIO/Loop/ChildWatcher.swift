@@ -10,10 +10,13 @@ import CLinux
 /// when the child ends, which is reaped at once. No thread and no SIGCHLD
 /// handler, so several loops on several threads each wait for their own
 /// children. Where pidfds are missing (Linux before 5.3) a thread per child
-/// waits for it instead.
+/// waits for it instead, as asyncio's `ThreadedChildWatcher` does: a
+/// SIGCHLD handler would be process-wide, and only one loop can own it.
 struct ChildWatcher {
     /// Each child's pidfd, or -1 when a thread waits for it.
     var children: [pid_t: Int32] = [:]
+    /// False to wait with a thread even where pidfds work (for tests).
+    var usesPidfds = true
 }
 
 extension EventLoop {
@@ -21,7 +24,7 @@ extension EventLoop {
     /// is reaped before, whatever `exited` does.
     @LoopActor
     func watchChild(_ pid: pid_t, _ exited: @escaping @Sendable @LoopActor (Int32) -> Void) {
-        let pidfd = clinux_pidfd_open(pid)
+        let pidfd = childWatcher.usesPidfds ? clinux_pidfd_open(pid) : -1
         if pidfd >= 0 {
             do {
                 try addReader(pidfd, label: "child \(pid) exit") { [self] in
