@@ -282,6 +282,19 @@ import Glibc
         #expect(masks == [0, 0], "\(status)")
     }
 
+    @Test func theChildGetsTheEnvironmentAndDirectoryAskedFor() throws {
+        let (given, inherited) = try runLoop { _ -> (String, String) in
+            let given = try await createSubprocessShell(
+                "echo \"$GREETING|$HOME|$(pwd)\"", stdout: .pipe,
+                environment: ["GREETING": "hello", "PATH": "/usr/bin:/bin"], currentDirectory: "/tmp")
+            let inherited = try await createSubprocessShell("echo \"$HOME\"", stdout: .pipe)
+            return (String(decoding: try await given.communicate().stdout ?? [], as: UTF8.self),
+                    String(decoding: try await inherited.communicate().stdout ?? [], as: UTF8.self))
+        }
+        #expect(given == "hello||/tmp\n")
+        #expect(inherited == "\(String(cString: getenv("HOME")))\n")
+    }
+
     @Test func stdoutCannotBeUsedForStdout() throws {
         let message = try runLoop { _ -> String in
             do {
