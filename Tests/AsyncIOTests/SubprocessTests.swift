@@ -292,7 +292,7 @@ import Glibc
                     String(decoding: try await inherited.communicate().stdout ?? [], as: UTF8.self))
         }
         #expect(given == "hello||/tmp\n")
-        #expect(inherited == "\(String(cString: getenv("HOME")))\n")
+        #expect(inherited == "\(getenv("HOME").map { String(cString: $0) } ?? "")\n")
     }
 
     @Test func stdoutCannotBeUsedForStdout() throws {
