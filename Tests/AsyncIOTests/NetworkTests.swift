@@ -68,9 +68,16 @@ func descriptorsUsingPort(_ port: Int) -> Int {
         }
         free(line)
     }
-    guard let directory = opendir("/proc/self/fd") else { return -1 }
+    guard let links = openDescriptorLinks() else { return -1 }
+    return links.filter { $0.hasPrefix("socket:[") && inodes.contains(String($0.dropFirst(8).dropLast())) }.count
+}
+
+/// What each of this process's open descriptors refers to, as
+/// `/proc/self/fd` names it (`socket:[1234]`, `pipe:[5678]`, a path).
+func openDescriptorLinks() -> [String]? {
+    guard let directory = opendir("/proc/self/fd") else { return nil }
     defer { closedir(directory) }
-    var count = 0
+    var links: [String] = []
     while let entry = readdir(directory) {
         // Read the name only up to its NUL: a dirent can be shorter than its type.
         let name = withUnsafePointer(to: &entry.pointee.d_name) {
@@ -79,10 +86,9 @@ func descriptorsUsingPort(_ port: Int) -> Int {
         var target = [CChar](repeating: 0, count: 256)
         let length = readlink("/proc/self/fd/\(name)", &target, 255)
         guard length > 0 else { continue }
-        let link = String(decoding: target[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        if link.hasPrefix("socket:["), inodes.contains(String(link.dropFirst(8).dropLast())) { count += 1 }
+        links.append(String(decoding: target[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self))
     }
-    return count
+    return links
 }
 
 @Suite(.serialized, .timeLimit(.minutes(1))) struct NetworkTests {

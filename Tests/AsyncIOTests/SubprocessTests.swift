@@ -369,20 +369,9 @@ private func pipeInodes(of process: AsyncIO.Process) -> Set<UInt64> {
 
 /// The inodes of the pipes this process holds open.
 private func openPipeInodes() -> Set<UInt64> {
-    guard let directory = opendir("/proc/self/fd") else { return [] }
-    defer { closedir(directory) }
-    var inodes = Set<UInt64>()
-    while let entry = readdir(directory) {
-        let name = withUnsafePointer(to: &entry.pointee.d_name) {
-            String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self))
-        }
-        var target = [CChar](repeating: 0, count: 256)
-        let length = readlink("/proc/self/fd/\(name)", &target, 255)
-        guard length > 0 else { continue }
-        let link = String(decoding: target[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        if link.hasPrefix("pipe:["), let inode = UInt64(link.dropFirst(6).dropLast()) { inodes.insert(inode) }
-    }
-    return inodes
+    Set((openDescriptorLinks() ?? []).compactMap { link in
+        link.hasPrefix("pipe:[") ? UInt64(link.dropFirst(6).dropLast()) : nil
+    })
 }
 
 /// Whether `pid` is a child of this process that ended and was not reaped.
