@@ -39,6 +39,10 @@ enum Normalization: String, CaseIterable, Sendable {
     /// df's output: the file systems, their sizes and how many bytes each
     /// read returned depend on the machine.
     case diskUsage = "disk-usage"
+    /// Lines logged by pool workers (`ThreadPoolExecutor-0_1`, `PID 4242`):
+    /// which worker takes which call, and how their lines interleave with
+    /// each other and with the main thread's, is up to the scheduler.
+    case executorWorkers = "executor-workers"
 }
 
 /// One example: a function that prints what the documentation's script prints.
@@ -55,8 +59,7 @@ struct Example: Sendable {
 let topicCommands: [any TopicCommand.Type] = [
     CoroutinesCommand.self, SchedulingCommand.self, FuturesCommand.self,
     TasksCommand.self, ControlCommand.self, LocksCommand.self, EchoServerCommand.self,
-    SubprocessCommand.self,
-    SignalsCommand.self,
+    SubprocessCommand.self, SignalsCommand.self, ExecutorsCommand.self,
 ]
 
 let allTopics = topicCommands.map { $0.topic }

@@ -36,6 +36,7 @@ import Testing
             "echo-server — Asynchronous I/O with Protocol Class Abstractions; Asynchronous I/O Using Coroutines and Streams",
             "subprocess — Working with Subprocesses",
             "signals — Receiving Unix Signals",
+            "executors — Combining Coroutines with Threads and Processes",
         ])
         #expect(run.stdout.contains("  cancel-while-waiting  Cancelling a sleeping task interrupts its await.\n"))
     }

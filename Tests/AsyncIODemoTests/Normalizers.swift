@@ -12,6 +12,7 @@ enum Normalizer: String, CaseIterable, Sendable {
     case splitEchoChunks = "split-echo-chunks"
     case processIDs = "process-ids"
     case diskUsage = "disk-usage"
+    case executorWorkers = "executor-workers"
 
     struct UnknownRule: Error, CustomStringConvertible {
         let name: String
@@ -36,6 +37,7 @@ enum Normalizer: String, CaseIterable, Sendable {
         case .splitEchoChunks: mergeSplitEchoChunks(text)
         case .processIDs: normaliseProcessIDs(text)
         case .diskUsage: normaliseDiskUsage(text)
+        case .executorWorkers: normaliseExecutorWorkers(text)
         }
     }
 }
@@ -231,4 +233,45 @@ func normaliseDiskUsage(_ text: String) -> String {
         output.append(replacement)
     }
     return output.joined(separator: "\n")
+}
+
+// MARK: executor-workers
+
+/// The chapter's executor examples log from the main thread
+/// (`run_blocking_tasks`) and from pool workers (`blocks(n)`). Which worker
+/// runs which call, and how the workers' lines interleave with each other
+/// and with the main thread's `waiting for executor tasks`, is up to the
+/// scheduler. So each worker line's source (`ThreadPoolExecutor-0_1`,
+/// `PID 4242`) becomes `<worker>`, the main process's `PID 4242` becomes
+/// `PID <pid>`, and the worker lines are sorted by call and put after
+/// `waiting for executor tasks`; the main lines keep their order. That three distinct
+/// workers ran, each call's `running` before its `done`, is checked
+/// separately on the raw output.
+func normaliseExecutorWorkers(_ text: String) -> String {
+    var before: [String] = [], workers: [String] = [], after: [String] = []
+    var waited = false
+    for line in text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) {
+        if let logger = line.range(of: " blocks(") {
+            workers.append("<worker> " + line[logger.lowerBound...].drop { $0 == " " })
+            continue
+        }
+        var line = line
+        if line.hasPrefix("PID "), let end = line.dropFirst(4).firstIndex(of: " "),
+           Int(line[line.index(line.startIndex, offsetBy: 4)..<end]) != nil {
+            line = "PID <pid>" + line[end...]
+        }
+        if waited { after.append(line) } else { before.append(line) }
+        if line.hasSuffix("run_blocking_tasks: waiting for executor tasks") { waited = true }
+    }
+    // By call, `running` before `done`, so the golden reads as a story.
+    let sorted = workers.sorted { a, b in
+        (callNumber(a), a.hasSuffix(": done")) < (callNumber(b), b.hasSuffix(": done"))
+    }
+    return (before + sorted + after).joined(separator: "\n")
+}
+
+/// The n of a `blocks(n)` line.
+private func callNumber(_ line: String) -> Int {
+    guard let open = line.range(of: "blocks(") else { return -1 }
+    return Int(line[open.upperBound...].prefix { $0.isNumber }) ?? -1
 }

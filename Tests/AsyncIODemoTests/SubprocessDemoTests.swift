@@ -65,3 +65,30 @@ extension Substring {
         String(drop { $0 == " " }.reversed().drop { $0 == " " }.reversed())
     }
 }
+
+/// `asyncio-demo executors`: what the goldens normalise away, checked on
+/// the raw output.
+@Suite(.timeLimit(.minutes(1))) struct ExecutorsDemoTests {
+    @Test func threadExampleRunsSixCallsOnThreeNamedWorkers() throws {
+        let run = try Demo.run(["executors", "thread"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let lines = run.stdout.split(separator: "\n").map(String.init)
+        let workerLines = lines.filter { $0.contains(" blocks(") }
+        let workers = Set(workerLines.map { String($0.prefix { $0 != " " }) })
+        #expect(workers == ["ThreadPoolExecutor-0_0", "ThreadPoolExecutor-0_1", "ThreadPoolExecutor-0_2"])
+        for n in 0..<6 {
+            let running = workerLines.firstIndex { $0.hasSuffix("blocks(\(n)): running") }
+            let done = workerLines.firstIndex { $0.hasSuffix("blocks(\(n)): done") }
+            #expect(running != nil && done != nil && running! < done!, "blocks(\(n))")
+        }
+        // Never more than three calls running at once.
+        var running = 0, most = 0
+        for line in workerLines {
+            running += line.hasSuffix(": running") ? 1 : -1
+            most = max(most, running)
+        }
+        #expect(most == 3)
+        #expect(lines.last == "MainThread run_blocking_tasks: exiting")
+        #expect(lines.contains("MainThread run_blocking_tasks: results: [0, 1, 4, 9, 16, 25]"))
+    }
+}

@@ -84,6 +84,7 @@ extension EventLoop {
         LoopActor.withLoop(self) {
             timers.removeAll()
             deferredMemoryRelease = nil
+            releaseDefaultExecutor()
             unwatchAllSignals()
             orphanChildren()
         }

@@ -66,6 +66,8 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
     var signals = SignalWatch()
     /// Child processes not yet reaped.
     var childWatcher = ChildWatcher()
+    /// The default executor for blocking work.
+    var executors = DefaultExecutorState()
     /// A trim of the heap waiting out `MemoryRelease.minimumInterval`.
     var deferredMemoryRelease: TimerHandle?
     /// Descriptors watched for readiness, with their callbacks.

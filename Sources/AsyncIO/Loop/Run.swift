@@ -13,13 +13,15 @@ extension EventLoop {
 }
 
 /// Runs `main` on a new event loop and returns its result, then cancels the
-/// tasks it left behind and closes the loop (asyncio's `asyncio.run`).
+/// tasks it left behind, shuts the default executor down and closes the
+/// loop (asyncio's `asyncio.run`).
 public func run<T: Sendable>(
     _ main: @escaping @LoopActor () async throws -> T
 ) throws -> T {
     let loop = EventLoop()
     defer {
         cancelRemainingTasks(loop)
+        _ = try? loop.runUntilComplete { await loop.shutdownDefaultExecutor() }
         try? loop.close()
     }
     return try loop.runUntilComplete(main)

@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
@@ -23,6 +24,14 @@ extern int accept4(int fd, struct sockaddr *address, socklen_t *length, int flag
 extern int pipe2(int fds[2], int flags);
 extern int posix_spawn_file_actions_addchdir_np(posix_spawn_file_actions_t *actions, const char *path);
 extern int posix_spawn_file_actions_addclosefrom_np(posix_spawn_file_actions_t *actions, int from);
+
+extern int pthread_setname_np(pthread_t thread, const char *name);
+
+/// The calling thread's kernel ID (gettid, a glibc 2.30 wrapper declared
+/// only under _GNU_SOURCE).
+static inline int clinux_gettid(void) {
+    return (int)syscall(SYS_gettid);
+}
 
 /// Sets the capacity of a pipe's kernel buffer (F_SETPIPE_SZ, which glibc
 /// declares only under _GNU_SOURCE; its value is fixed in Linux's ABI).

@@ -1,0 +1,147 @@
+/// A loop's default executor (asyncio's `_default_executor`): made on
+/// first use, a `ThreadPoolExecutor` whose threads are named `asyncio_N`.
+struct DefaultExecutorState {
+    var executor: ThreadPoolExecutor?
+    /// `shutdownDefaultExecutor` was called: no more default-executor work.
+    var isShutDown = false
+}
+
+/// `runInExecutor(nil, …)` after `shutdownDefaultExecutor` (Python raises
+/// `RuntimeError('Executor shutdown has been called')`).
+public struct DefaultExecutorShutDownError: Error, CustomStringConvertible, Equatable {
+    public var description: String { "Executor shutdown has been called" }
+}
+
+extension EventLoop {
+    /// The executor `runInExecutor(nil, …)`, `toThread` and `getaddrinfo` use.
+    @LoopActor
+    func defaultExecutorForUse() throws -> ThreadPoolExecutor {
+        guard !executors.isShutDown else { throw DefaultExecutorShutDownError() }
+        if let executor = executors.executor { return executor }
+        let executor = ThreadPoolExecutor(threadNamePrefix: "asyncio")
+        executors.executor = executor
+        return executor
+    }
+
+    /// Replaces the default executor; the one it replaces is not shut down
+    /// (asyncio's `set_default_executor`).
+    @LoopActor
+    public func setDefaultExecutor(_ executor: ThreadPoolExecutor) {
+        executors.executor = executor
+    }
+
+    /// Runs `work` on a worker of `executor` (the default executor when nil)
+    /// and returns a future of its result, without blocking the loop
+    /// (asyncio's `run_in_executor`); await its `value`. The outcome comes
+    /// back through the loop's thread-safe inbox.
+    ///
+    /// Cancelling the future (as cancelling a task that awaits it does)
+    /// cancels the call if it has not started, as
+    /// `concurrent.futures.Future.cancel` does; a call already running runs
+    /// to the end and its result is dropped.
+    @LoopActor
+    public func runInExecutor<T: Sendable>(_ executor: ThreadPoolExecutor? = nil,
+                                           _ work: @escaping @Sendable () throws -> T) throws -> Future<T> {
+        checkOpen()
+        let executor = try executor ?? defaultExecutorForUse()
+        let future = ExecutorCallFuture<T>(loop: self)
+        let item = WorkItem({ [self] in
+            let outcome = Result { try work() }
+            callSoonThreadsafe(label: "executor result") {
+                future.item = nil
+                future.complete(with: outcome)
+            }
+        }, abandoned: { [self] in
+            callSoonThreadsafe(label: "executor cancelled") { _ = future.cancel() }
+        })
+        future.item = item
+        try executor.submit(item)
+        return future
+    }
+
+    /// Shuts the default executor down and waits for its threads to finish,
+    /// without blocking the loop (asyncio's `shutdown_default_executor`);
+    /// `run { }` calls it at the end. Later default-executor work throws.
+    @LoopActor
+    public func shutdownDefaultExecutor() async {
+        executors.isShutDown = true
+        guard let executor = executors.executor else { return }
+        executors.executor = nil
+        let done = Future<Void>(loop: self)
+        runDetached { [self] in
+            executor.shutdown(wait: true)
+            callSoonThreadsafe(label: "default executor shut down") { try? done.setResult(()) }
+        }
+        try? await done.waitUntilDone()
+    }
+
+    /// At `close()`: the default executor stops taking work; its threads end
+    /// once they are idle (asyncio's `close` calls `shutdown(wait=False)`).
+    @LoopActor
+    func releaseDefaultExecutor() {
+        executors.executor?.shutdown(wait: false)
+        executors.executor = nil
+    }
+}
+
+/// The future of a call in a thread pool: cancelling it cancels the call
+/// too, if it has not started.
+/// The future and its item hold each other until the call ends.
+final class ExecutorCallFuture<T: Sendable>: Future<T> {
+    var item: WorkItem?
+
+    override func cancel(message: String? = nil) -> Bool {
+        guard super.cancel(message: message) else { return false }
+        item?.cancel()
+        item = nil
+        return true
+    }
+}
+
+extension Future {
+    /// Sets the outcome of work done elsewhere, unless the future was
+    /// cancelled meanwhile.
+    func complete(with outcome: Result<T, any Error>) {
+        guard !isDone else { return }
+        switch outcome {
+        case .success(let value): succeed(value)
+        case .failure(let error): try? setException(error)
+        }
+    }
+}
+
+/// Runs `work` on a thread of the running loop's default executor and
+/// returns its result (asyncio's `to_thread`). The work runs inside a
+/// Swift task made from the calling one, so it sees the caller's task-local
+/// values, as `to_thread` copies the caller's `contextvars`.
+@LoopActor
+public func toThread<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+    let loop = runningLoop()
+    let executor = try loop.defaultExecutorForUse()
+    let future = Future<T>(loop: loop)
+    let task = startCopyingTaskLocals(on: executor) {
+        let outcome = Result { try work() }
+        loop.callSoonThreadsafe(label: "to_thread result") { future.complete(with: outcome) }
+    } cancelled: {
+        loop.callSoonThreadsafe(label: "to_thread cancelled") { _ = future.cancel() }
+    }
+    do {
+        return try await future.value
+    } catch let error as CancelledError {
+        task.cancel()
+        throw error
+    }
+}
+
+/// Starts `body` as a Swift task on `executor`'s threads. Nonisolated, so
+/// the task runs where it prefers rather than on the loop; a new task
+/// copies the task-local values of the task that makes it. If it is
+/// cancelled before a worker takes it, `cancelled` runs instead.
+nonisolated private func startCopyingTaskLocals(
+    on executor: ThreadPoolExecutor, _ body: @escaping @Sendable () -> Void,
+    cancelled: @escaping @Sendable () -> Void
+) -> Task<Void, Never> {
+    Task(executorPreference: executor) {
+        if Task.isCancelled { cancelled() } else { body() }
+    }
+}
