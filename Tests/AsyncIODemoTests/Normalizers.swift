@@ -265,7 +265,7 @@ func normaliseExecutorWorkers(_ text: String) -> String {
     }
     // By call, `running` before `done`, so the golden reads as a story.
     let sorted = workers.sorted { a, b in
-        (callNumber(a), a.hasSuffix(": done")) < (callNumber(b), b.hasSuffix(": done"))
+        (callNumber(a), a.hasSuffix(": done") ? 1 : 0) < (callNumber(b), b.hasSuffix(": done") ? 1 : 0)
     }
     return (before + sorted + after).joined(separator: "\n")
 }
