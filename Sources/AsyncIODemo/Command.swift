@@ -1,4 +1,5 @@
 import ArgumentParser
+import AsyncIO
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -19,6 +20,10 @@ struct AsyncIODemo: ParsableCommand {
     /// Checks the topic and example names before argument parsing, so a typo
     /// gets a one-line hint instead of a usage dump.
     static func main() {
+        // First of all: when a process pool started this process as its
+        // worker, serve the pool and exit (see WorkerFunctions.swift).
+        registerWorkerFunctions()
+        ProcessPoolExecutor.runWorkerIfRequested()
         // A reader of standard output that goes away (`| head`) must not
         // kill a running server: writes then fail with EPIPE instead.
         signal(SIGPIPE, SIG_IGN)

@@ -10,14 +10,7 @@ struct DemoRun {
 
 enum Demo {
     /// The executable in the build folder that also holds the test binary.
-    static let binary: String = {
-        var folder = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-        repeat {
-            folder = folder.deletingLastPathComponent()
-        } while !FileManager.default.fileExists(atPath: folder.appendingPathComponent("asyncio-demo").path)
-            && folder.path != "/"
-        return folder.appendingPathComponent("asyncio-demo").path
-    }()
+    static let binary = builtExecutable(named: "asyncio-demo")
 
     /// Runs the demo with `arguments` to the end and returns its output.
     static func run(_ arguments: [String]) throws -> DemoRun {

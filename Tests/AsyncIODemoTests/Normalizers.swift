@@ -256,8 +256,9 @@ func normaliseExecutorWorkers(_ text: String) -> String {
             continue
         }
         var line = line
-        if line.hasPrefix("PID "), let end = line.dropFirst(4).firstIndex(of: " "),
-           Int(line[line.index(line.startIndex, offsetBy: 4)..<end]) != nil {
+        // `PID %(process)5s`: the ID is padded to five columns.
+        let id = line.dropFirst(4).drop { $0 == " " }
+        if line.hasPrefix("PID "), let end = id.firstIndex(of: " "), Int(id[..<end]) != nil {
             line = "PID <pid>" + line[end...]
         }
         if waited { after.append(line) } else { before.append(line) }

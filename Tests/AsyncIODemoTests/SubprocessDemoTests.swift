@@ -91,4 +91,43 @@ extension Substring {
         #expect(lines.last == "MainThread run_blocking_tasks: exiting")
         #expect(lines.contains("MainThread run_blocking_tasks: results: [0, 1, 4, 9, 16, 25]"))
     }
+
+    @Test func processExampleRunsSixCallsInThreeOtherProcesses() throws {
+        let run = try Demo.run(["executors", "process"])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stderr == "")
+        let lines = run.stdout.split(separator: "\n").map(String.init)
+        /// `PID  4242          blocks(0): running` → (4242, "blocks(0)", "running").
+        func parse(_ line: String) -> (pid: Int32, logger: String, message: String)? {
+            guard line.hasPrefix("PID "), let colon = line.range(of: ": ") else { return nil }
+            let fields = line[..<colon.lowerBound].split(separator: " ")
+            guard fields.count == 3, let pid = Int32(fields[1]) else { return nil }
+            return (pid, String(fields[2]), String(line[colon.upperBound...]))
+        }
+        let entries = lines.compactMap(parse)
+        #expect(entries.count == lines.count, "every line is in the chapter's format")
+        let main = entries.filter { $0.logger == "run_blocking_tasks" }
+        let workers = entries.filter { $0.logger.hasPrefix("blocks(") }
+        let mainPIDs = Set(main.map(\.pid))
+        let workerPIDs = Set(workers.map(\.pid))
+        #expect(mainPIDs.count == 1)
+        #expect(workerPIDs.count == 3)
+        #expect(mainPIDs.isDisjoint(with: workerPIDs))
+        #expect(main.map(\.message) == ["starting", "creating executor tasks", "waiting for executor tasks",
+                                         "results: [0, 1, 4, 9, 16, 25]", "exiting"])
+        for n in 0..<6 {
+            let calls = workers.enumerated().filter { $0.element.logger == "blocks(\(n))" }
+            #expect(calls.map(\.element.message) == ["running", "done"], "blocks(\(n))")
+            // Both lines come from the one worker that ran the call.
+            #expect(Set(calls.map(\.element.pid)).count == 1, "blocks(\(n))")
+        }
+        // A worker runs one call at a time: its lines alternate running, done.
+        for pid in workerPIDs {
+            let messages = workers.filter { $0.pid == pid }.map(\.message)
+            #expect(messages == Array(repeating: ["running", "done"], count: messages.count / 2).flatMap { $0 })
+        }
+        // The workers' lines all come before the results, which need them all.
+        let resultsIndex = try #require(lines.firstIndex { $0.hasSuffix("results: [0, 1, 4, 9, 16, 25]") })
+        #expect(lines[..<resultsIndex].filter { $0.contains(" blocks(") }.count == 12)
+    }
 }

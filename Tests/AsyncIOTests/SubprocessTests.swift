@@ -368,25 +368,25 @@ private func pipeInodes(of process: AsyncIO.Process) -> Set<UInt64> {
 }
 
 /// The inodes of the pipes this process holds open.
-private func openPipeInodes() -> Set<UInt64> {
+func openPipeInodes() -> Set<UInt64> {
     Set((openDescriptorLinks() ?? []).compactMap { link in
         link.hasPrefix("pipe:[") ? UInt64(link.dropFirst(6).dropLast()) : nil
     })
 }
 
 /// Whether `pid` is a child of this process that ended and was not reaped.
-private func isZombieChild(_ pid: Int32) -> Bool {
+func isZombieChild(_ pid: Int32) -> Bool {
     guard let stat = processStat(pid) else { return false }
     return stat.state == "Z" && stat.parent == getpid()
 }
 
 /// Whether `pid` is still this process's child (running, or a zombie).
-private func isChildAlive(_ pid: Int32) -> Bool {
+func isChildAlive(_ pid: Int32) -> Bool {
     processStat(pid)?.parent == getpid()
 }
 
 /// The state letter and parent PID from `/proc/<pid>/stat`.
-private func processStat(_ pid: Int32) -> (state: Character, parent: Int32)? {
+func processStat(_ pid: Int32) -> (state: Character, parent: Int32)? {
     guard let file = fopen("/proc/\(pid)/stat", "r") else { return nil }
     defer { fclose(file) }
     var buffer = [UInt8](repeating: 0, count: 512)

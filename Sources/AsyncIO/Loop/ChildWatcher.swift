@@ -55,6 +55,19 @@ extension EventLoop {
         SystemCall.close(pidfd)
     }
 
+    /// Stops watching `pid`, which the runtime has told to stop (a process
+    /// pool's worker whose stdin it closed as the loop closes): it is reaped
+    /// in the background when it exits, without the warning `close()` gives
+    /// a child it leaves running, and its `exited` callback never runs.
+    @LoopActor
+    func releaseChild(_ pid: pid_t) {
+        guard let pidfd = childWatcher.children[pid] else { return }
+        // Without a pidfd a thread already waits for it, and reaps it.
+        guard pidfd >= 0 else { return }
+        forgetChild(pid)
+        runDetached { _ = Spawn.reap(pid, blocking: true) }
+    }
+
     /// At `close()`: children still running are left running, as asyncio
     /// leaves them, and reaped in the background when they end, so none is
     /// left a zombie. Their `exited` callbacks never run.

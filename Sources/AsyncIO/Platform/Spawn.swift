@@ -5,7 +5,8 @@ import Musl
 #endif
 import CLinux
 
-/// How the child's descriptor 0, 1 or 2 is set up.
+/// How one of the child's first descriptors (0, 1, 2, and 3 for a
+/// process-pool worker) is set up.
 enum ChildDescriptor {
     /// The parent's own.
     case inherit
@@ -19,16 +20,21 @@ enum ChildDescriptor {
 
 /// Starting and reaping child processes.
 enum Spawn {
-    /// Starts `program` with `arguments` (argv[0] is the program), without
-    /// a shell. A program name without a slash is looked up in `PATH`.
+    /// Starts `program` with `arguments` (argv[0] is `name`, by default the
+    /// program), without a shell. A program name without a slash is looked
+    /// up in `PATH`.
     ///
-    /// The child gets descriptors 0, 1 and 2 as `descriptors` says and no
-    /// other (everything from 3 up is closed, as Python's `close_fds`), an
+    /// The child gets descriptors 0 to n-1 as the n `descriptors` say and no
+    /// other (everything from n up is closed, as Python's `close_fds`), an
     /// empty signal mask and every signal's default action, as a program
     /// expects to start. glibc's `posix_spawn` reports a failed `exec` with
     /// its errno, so a missing or non-executable program is an error here,
     /// not a child that exits 127.
-    static func start(program: String, arguments: [String], environment: [String: String]?,
+    ///
+    /// A `.copy` source equal to its target (a pipe end that happens to
+    /// have that number) is kept too: glibc clears its close-on-exec flag
+    /// for such a `dup2`, as POSIX asks.
+    static func start(program: String, arguments: [String], name: String? = nil, environment: [String: String]?,
                       directory: String?, descriptors: [ChildDescriptor]) throws(OSError) -> pid_t {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -42,7 +48,7 @@ enum Spawn {
             case .sameAs(let other): posix_spawn_file_actions_adddup2(&actions, other, target)
             }
         }
-        posix_spawn_file_actions_addclosefrom_np(&actions, 3)
+        posix_spawn_file_actions_addclosefrom_np(&actions, Int32(max(3, descriptors.count)))
         if let directory { posix_spawn_file_actions_addchdir_np(&actions, directory) }
 
         var attributes = posix_spawnattr_t()
@@ -58,7 +64,7 @@ enum Spawn {
         posix_spawnattr_setsigdefault(&attributes, &everySignal)
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
 
-        let argv = ([program] + arguments).map { strdup($0) } + [nil]
+        let argv = ([name ?? program] + arguments).map { strdup($0) } + [nil]
         defer { for argument in argv { free(argument) } }
         let envp = environment.map { $0.map { strdup("\($0.key)=\($0.value)") } + [nil] }
         defer { for entry in envp ?? [] { free(entry) } }

@@ -67,23 +67,30 @@ final class StreamTransport: Transport, LoopResource {
 
     private func startReading() {
         do {
-            try loop.addReader(channel.fd, label: "transport read") { [self] in readReady() }
+            try loop.addReader(channel.fd, label: "transport read") { [self] in _ = readReady() }
         } catch {
             closeOnError(error, "Fatal error registering \(channel.kind) for reading")
         }
     }
 
-    private func readReady() {
-        guard !lost else { return }
-        guard channel.isReadable else { return readerWentAway() }
+    /// One read, as the descriptor turned readable; true if it filled the
+    /// buffer, so more may be waiting.
+    private func readReady() -> Bool {
+        guard !lost else { return false }
+        guard channel.isReadable else {
+            readerWentAway()
+            return false
+        }
+        let capacity: Int
         do {
             let result: IOResult<Int>
             switch receiver {
             case nil:
-                return
+                return false
             case .buffered(let buffered)?:
                 let target = buffered.getBuffer(-1)
                 precondition(target.count > 0, "getBuffer() returned an empty buffer")
+                capacity = target.count
                 result = try channel.read(into: target)
                 if case .processed(let count) = result, count > 0 {
                     if count >= fullPipeRead { channel.filled() }
@@ -91,16 +98,29 @@ final class StreamTransport: Transport, LoopResource {
                 }
             case .streaming(let streaming)?:
                 let target = loop.receiveBuffer
+                capacity = target.count
                 result = try channel.read(into: target)
                 if case .processed(let count) = result, count > 0 {
                     if count >= fullPipeRead { channel.filled() }
                     streaming.dataReceived(Array(UnsafeRawBufferPointer(rebasing: target[..<count])))
                 }
             }
-            if case .processed(0) = result { readEOF() }
+            switch result {
+            case .processed(0): readEOF()
+            case .processed(let count): return count == capacity
+            case .wouldBlock: break
+            }
         } catch {
             closeOnError(error, "Fatal read error on \(channel.kind) transport")
         }
+        return false
+    }
+
+    /// Reads everything the descriptor holds now, without waiting for the
+    /// loop to report it readable: a process pool relays what a worker
+    /// printed before handing out the results the worker sent after it.
+    func readNow() {
+        while isReading, readReady() {}
     }
 
     private func readEOF() {

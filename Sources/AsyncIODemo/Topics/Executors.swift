@@ -8,12 +8,15 @@ struct ExecutorsCommand: TopicCommand {
     static let topic = Topic(
         name: "executors",
         section: "Combining Coroutines with Threads and Processes",
-        abstract: "Blocking functions on a pool of threads, awaited from a coroutine.",
+        abstract: "Blocking functions on a pool of threads or processes, awaited from a coroutine.",
         normalize: [.executorWorkers],
         examples: [
             Example(name: "thread", summary: "Six blocking calls share a pool of three threads.",
                     mirrors: "asyncio_executor_thread.py: run_in_executor, ThreadPoolExecutor",
                     run: threadExample),
+            Example(name: "process", summary: "The same six calls on a pool of three worker processes.",
+                    mirrors: "asyncio_executor_process.py: run_in_executor, ProcessPoolExecutor",
+                    run: processExample),
         ]
     )
     static let configuration = makeConfiguration()
@@ -59,5 +62,43 @@ private func threadExample() throws {
         let results = try blockingTasks.filter { task in completed.contains { $0 === task } }.map { try $0.result() }
         log("results: [\(results.map(String.init).joined(separator: ", "))]")
         log("exiting")
+    }
+}
+
+// MARK: process
+
+/// One log line in the process example's format, `PID %(process)5s
+/// %(name)18s: %(message)s`: the logging process's ID instead of the thread.
+private func processLogLine(_ logger: String, _ message: String) {
+    print("PID \(String(getpid()).leftPadded(to: 5)) \(logger.leftPadded(to: 18)): \(message)")
+}
+
+/// The chapter's blocking function for the process pool, run in a worker
+/// process (registered as "blocks" in WorkerFunctions.swift): it logs with
+/// the worker's own PID. The worker's stdout is relayed to the demo's.
+@Sendable
+func blocksInProcess(_ n: Int) -> Int {
+    processLogLine("blocks(\(n))", "running")
+    usleep(100_000)
+    processLogLine("blocks(\(n))", "done")
+    return n * n
+}
+
+private func processExample() throws {
+    let executor = ProcessPoolExecutor(maxWorkers: 3)
+    try runUntilComplete { loop in
+        let log = { (message: String) in processLogLine("run_blocking_tasks", message) }
+        log("starting")
+        log("creating executor tasks")
+        let blockingTasks = try (0..<6).map { i in try loop.runInExecutor(executor, blocks, i) }
+        log("waiting for executor tasks")
+        let (completed, _) = try await wait(blockingTasks)
+        // In submission order, as in the thread example.
+        let results = try blockingTasks.filter { task in completed.contains { $0 === task } }.map { try $0.result() }
+        log("results: [\(results.map(String.init).joined(separator: ", "))]")
+        log("exiting")
+        // Python's pool is joined at exit; here the workers are stopped and
+        // reaped before the loop closes.
+        await executor.shutdown()
     }
 }

@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdio.h>
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
@@ -49,6 +50,13 @@ static inline int clinux_pidfd_open(int pid) {
     errno = ENOSYS;
     return -1;
 #endif
+}
+
+/// The C library's `stdout` stream. Swift imports the global as a mutable
+/// variable, which strict concurrency rejects; the stream itself is
+/// thread-safe (stdio locks it).
+static inline FILE *clinux_stdout(void) {
+    return stdout;
 }
 
 /// Returns the heap's free pages to the system (glibc's malloc_trim); a
