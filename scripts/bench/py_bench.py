@@ -89,12 +89,21 @@ cat_pipe   512 MiB through /bin/cat with the streams API: 1 MiB writes to
            read(256 KiB) until EOF; t0 before the spawn, t1 after wait().
            value = MiB / (t1 - t0), unit "MiB/s".
 
+process_pool
+           A process pool: with concurrent.futures.ProcessPoolExecutor(
+           max_workers=2) as pool, 20,000 loop.run_in_executor(pool, square,
+           i) with `def square(n): return n * n`, all gathered; t0 just
+           before the first submission (the workers start then), t1 when
+           gather is done (the pool's shutdown is not timed). value =
+           N / (t1 - t0), unit "calls/s".
+
 The `startup` workload (process start-up time) is not a loop workload; it is
 measured by scripts/bench/compare directly.
 """
 
 import argparse
 import asyncio
+import concurrent.futures
 import json
 import random
 import resource
@@ -102,7 +111,7 @@ import sys
 import time
 
 WORKLOADS = ("call_soon", "call_soon_driver", "task", "sleepers", "timers", "queue", "lock", "event",
-             "spawn_sequential", "spawn_concurrent", "cat_pipe")
+             "spawn_sequential", "spawn_concurrent", "cat_pipe", "process_pool")
 IMPLS = ("asyncio", "uvloop")
 
 DEFAULT_N = {
@@ -117,6 +126,7 @@ DEFAULT_N = {
     "spawn_sequential": 500,
     "spawn_concurrent": 1000,
     "cat_pipe": 512,
+    "process_pool": 20_000,
 }
 
 LOCK_TASKS = 100
@@ -420,6 +430,21 @@ async def bench_cat_pipe(mebibytes):
     return {"value": mebibytes / (t1 - t0), "unit": "MiB/s", "n": mebibytes}
 
 
+def square(n):
+    return n * n
+
+
+async def bench_process_pool(n, workers=2):
+    loop = asyncio.get_running_loop()
+    with concurrent.futures.ProcessPoolExecutor(max_workers=workers) as pool:
+        t0 = time.perf_counter()
+        results = await asyncio.gather(*(loop.run_in_executor(pool, square, i) for i in range(n)))
+        t1 = time.perf_counter()
+    if results != [i * i for i in range(n)]:
+        raise RuntimeError("wrong results")
+    return {"value": n / (t1 - t0), "unit": "calls/s", "n": n}
+
+
 BENCHES = {
     "call_soon": bench_call_soon,
     "call_soon_driver": bench_call_soon_driver,
@@ -432,6 +457,7 @@ BENCHES = {
     "spawn_sequential": bench_spawn_sequential,
     "spawn_concurrent": bench_spawn_concurrent,
     "cat_pipe": bench_cat_pipe,
+    "process_pool": bench_process_pool,
 }
 
 

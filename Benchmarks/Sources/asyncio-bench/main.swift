@@ -5,6 +5,9 @@ import Workloads
 import Glibc
 #endif
 
+// First: a process pool's workers are this executable again.
+Workloads.serveAsProcessPoolWorkerIfAsked()
+
 /// One result line; `n` is the workload's item count, as py_bench.py reports it.
 func emit(_ bench: String, _ value: Double, _ unit: String, n: Int, _ extra: [String: String] = [:]) {
     var fields = [#""bench": "\#(bench)""#, #""impl": "swift""#, #""value": \#(value)"#, #""unit": "\#(unit)""#,
@@ -15,7 +18,7 @@ func emit(_ bench: String, _ value: Double, _ unit: String, n: Int, _ extra: [St
 
 let arguments = CommandLine.arguments.dropFirst()
 guard let workload = arguments.first else {
-    print("usage: asyncio-bench call_soon|call_soon_driver|task|sleepers|timers|queue|lock|event|spawn_sequential|spawn_concurrent|cat_pipe")
+    print("usage: asyncio-bench call_soon|call_soon_driver|task|sleepers|timers|queue|lock|event|spawn_sequential|spawn_concurrent|cat_pipe|process_pool")
     exit(64)
 }
 
@@ -45,7 +48,9 @@ case "spawn_concurrent":
     emit("spawn_concurrent", try Workloads.spawnConcurrent(), "spawns/s", n: 1000)
 case "cat_pipe":
     emit("cat_pipe", try Workloads.catPipe(), "MiB/s", n: 512)
+case "process_pool":
+    emit("process_pool", try Workloads.processPool(), "calls/s", n: 20_000)
 default:
-    print("unknown workload \(workload): expected call_soon, call_soon_driver, task, sleepers, timers, queue, lock, event, spawn_sequential, spawn_concurrent or cat_pipe")
+    print("unknown workload \(workload): expected call_soon, call_soon_driver, task, sleepers, timers, queue, lock, event, spawn_sequential, spawn_concurrent, cat_pipe or process_pool")
     exit(64)
 }
