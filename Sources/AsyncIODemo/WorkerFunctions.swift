@@ -33,6 +33,9 @@ private func registerTestWorkerFunctions() {
     ProcessPoolExecutor.register("square") { (n: Int) in n * n }
     /// The worker's process ID, to tell the workers apart.
     ProcessPoolExecutor.register("pid") { (_: Int) in getpid() }
+    /// Big arguments and results, which take several reads to arrive.
+    ProcessPoolExecutor.register("length") { (text: String) in text.utf8.count }
+    ProcessPoolExecutor.register("text") { (count: Int) in String(repeating: "x", count: count) }
     ProcessPoolExecutor.register("fail") { (n: Int) -> Int in throw WorkerFunctionFailure(value: n) }
     /// Dies in the middle of the call, without a word: `_exit` rather than
     /// a trap, whose crash report would flood the test log.

@@ -6,8 +6,8 @@ import TestSupport
 @testable import AsyncIO
 
 /// A pool whose workers are the built `asyncio-demo`, which registers the
-/// test functions `square`, `pid`, `fail`, `crash`, `touch` and
-/// `mark-and-sleep` (Sources/AsyncIODemo/WorkerFunctions.swift): this test
+/// test functions `square`, `pid`, `length`, `text`, `fail`, `crash`,
+/// `touch` and `mark-and-sleep` (Sources/AsyncIODemo/WorkerFunctions.swift): this test
 /// binary cannot be a worker itself.
 @LoopActor
 private func makePool(_ maxWorkers: Int) -> ProcessPoolExecutor {
@@ -68,6 +68,21 @@ private func makePool(_ maxWorkers: Int) -> ProcessPoolExecutor {
         }
         #expect(squares == (0..<1000).map { $0 * $0 })
         #expect(started.count == 4)
+    }
+
+    @Test func bigArgumentsAndResultsArriveWhole() throws {
+        let (lengths, texts) = try runLoop { loop -> ([Int], [String]) in
+            let pool = makePool(2)
+            let sizes = [0, 1, 65_535, 65_536, 1 << 20, 3 << 20]
+            let lengths: [Future<Int>] = try sizes.map { try loop.runInExecutor(pool, "length", String(repeating: "é", count: $0)) }
+            let texts: [Future<String>] = try sizes.map { try loop.runInExecutor(pool, "text", $0) }
+            let results = (try await gather(lengths), try await gather(texts))
+            await pool.shutdown()
+            return results
+        }
+        #expect(lengths == [0, 2, 131_070, 131_072, 2 << 20, 6 << 20])
+        #expect(texts.map(\.utf8.count) == [0, 1, 65_535, 65_536, 1 << 20, 3 << 20])
+        #expect(texts.allSatisfy { $0.utf8.allSatisfy { $0 == UInt8(ascii: "x") } })
     }
 
     @Test func aFunctionThatThrowsComesBackTypedAndThePoolGoesOn() throws {
@@ -240,5 +255,61 @@ private func workerPipeInodes(_ pid: Int32) -> [UInt64] {
         guard length > 0 else { return nil }
         let link = String(decoding: target[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
         return link.hasPrefix("pipe:[") ? UInt64(link.dropFirst(6).dropLast()) : nil
+    }
+}
+
+/// The wire format's buffer on its own: frames split across reads, frames
+/// larger than the buffer, and a length no pool would send.
+@Suite struct FrameBufferTests {
+    private func frames(_ bodies: [[UInt8]]) -> [UInt8] {
+        var bytes: [UInt8] = []
+        for body in bodies { Frames.appendResponse(to: &bytes, .value, payload: body) }
+        return bytes
+    }
+
+    /// Feeds `bytes` in pieces of `step` and returns the frames' bodies.
+    private func feed(_ bytes: [UInt8], step: Int) -> [[UInt8]] {
+        let buffer = FrameBuffer(capacity: 16)
+        var out: [[UInt8]] = []
+        var offset = 0
+        while offset < bytes.count {
+            let space = buffer.freeSpace(minimum: 1)
+            let count = min(step, space.count, bytes.count - offset)
+            bytes[offset..<(offset + count)].withUnsafeBytes { space.baseAddress!.copyMemory(from: $0.baseAddress!, byteCount: count) }
+            buffer.didRead(count)
+            offset += count
+            while let frame = buffer.nextFrame() { out.append(Array(frame)) }
+        }
+        return out
+    }
+
+    @Test func framesSplitAnywhereComeOutWhole() {
+        let bodies: [[UInt8]] = [[], [1], Array(repeating: 7, count: 100), [2, 3], Array(repeating: 9, count: 5000)]
+        let expected = bodies.map { [ResponseStatus.value.rawValue] + $0 }
+        for step in [1, 3, 4, 5, 17, 4096, 1 << 20] {
+            #expect(feed(frames(bodies), step: step) == expected, "step \(step)")
+        }
+    }
+
+    @Test func aLengthNoPoolSendsMarksTheStreamCorrupt() {
+        let buffer = FrameBuffer()
+        let bogus: [UInt8] = [0xff, 0xff, 0xff, 0xff, 0]
+        let space = buffer.freeSpace()
+        bogus.withUnsafeBytes { space.baseAddress!.copyMemory(from: $0.baseAddress!, byteCount: bogus.count) }
+        buffer.didRead(bogus.count)
+        #expect(buffer.isCorrupt)
+        #expect(buffer.nextFrame() == nil)
+    }
+
+    @Test func aRequestSplitsIntoNameAndArgument() throws {
+        var bytes: [UInt8] = []
+        Frames.appendRequest(to: &bytes, function: "square", argument: Array("12".utf8))
+        let body = Array(bytes.dropFirst(4))
+        let (name, argument) = try #require(body.withUnsafeBytes { body in
+            Frames.parseRequest(body).map { ($0.name, Array($0.argument)) }
+        })
+        #expect(name == "square")
+        #expect(argument == Array("12".utf8))
+        #expect([UInt8]([9, 0, 0, 0]).withUnsafeBytes { Frames.parseRequest($0) } == nil)
     }
 }

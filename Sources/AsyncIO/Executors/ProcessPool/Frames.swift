@@ -71,8 +71,10 @@ final class FrameBuffer {
     /// Unread bytes are `storage[start..<end]`.
     private var start = 0
     private var end = 0
+    private let initialCapacity: Int
 
     init(capacity: Int = 64 * 1024) {
+        initialCapacity = capacity
         storage = .allocate(byteCount: capacity, alignment: 8)
     }
 
@@ -81,6 +83,11 @@ final class FrameBuffer {
     /// Room to read into, at least `minimum` bytes and enough for the
     /// whole of a frame whose header has arrived.
     func freeSpace(minimum: Int = 16 * 1024) -> UnsafeMutableRawBufferPointer {
+        if end == 0, storage.count > max(initialCapacity, 1 << 20) {
+            // Empty after a big frame: give the memory back.
+            storage.deallocate()
+            storage = .allocate(byteCount: initialCapacity, alignment: 8)
+        }
         var needed = minimum
         if end - start >= 4 {
             let length = Int(UInt32(littleEndian: storage.loadUnaligned(fromByteOffset: start, as: UInt32.self)))

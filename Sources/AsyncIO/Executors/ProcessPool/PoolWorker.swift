@@ -83,7 +83,7 @@ final class PoolWorker: LoopResource {
         self.pool = pool
         coders = pool.coders
         self.requests = StreamTransport(loop: loop, channel: .pipe(PipeChannel(fd: requests, isWriteEnd: true)),
-                                        protocol: PipeEnd(worker: self, kind: .requests))
+                                        protocol: RequestPipe(worker: self))
         self.output = StreamTransport(loop: loop, channel: .pipe(PipeChannel(fd: output, isWriteEnd: false)),
                                       protocol: OutputRelay(worker: self))
         self.responses = StreamTransport(loop: loop, channel: .pipe(PipeChannel(fd: responses, isWriteEnd: false)),
@@ -109,7 +109,8 @@ final class PoolWorker: LoopResource {
     func flush() {
         guard !outgoing.isEmpty else { return }
         requests.write(outgoing)
-        outgoing.removeAll(keepingCapacity: true)
+        // Reused for the next batch, unless a big argument grew it.
+        if outgoing.capacity > 1 << 20 { outgoing = [] } else { outgoing.removeAll(keepingCapacity: true) }
     }
 
     /// The worker reads what it was sent, then sees the end of its stdin and
@@ -156,9 +157,9 @@ final class PoolWorker: LoopResource {
 
     // MARK: Ending
 
-    fileprivate enum PipeKind { case requests, output, responses }
+    enum PipeKind { case requests, output, responses }
 
-    fileprivate func pipeClosed(_ kind: PipeKind) {
+    func pipeClosed(_ kind: PipeKind) {
         openPipes -= 1
         // Before the pool closed stdin, or with calls unanswered, the end of
         // a pipe means the worker is gone.
@@ -227,44 +228,4 @@ final class PoolWorker: LoopResource {
         self.pool = nil
         pool?.loopClosed(self)
     }
-}
-
-/// The protocol of the request pipe (which never receives anything): tells
-/// the worker when it closes.
-@LoopActor
-private final class PipeEnd: StreamingProtocol {
-    private let worker: PoolWorker
-    private let kind: PoolWorker.PipeKind
-
-    init(worker: PoolWorker, kind: PoolWorker.PipeKind) {
-        self.worker = worker
-        self.kind = kind
-    }
-
-    func dataReceived(_ data: [UInt8]) {}
-    func connectionLost(_ error: (any Error)?) { worker.pipeClosed(kind) }
-}
-
-/// The protocol of the worker's stdout pipe.
-@LoopActor
-private final class OutputRelay: StreamingProtocol {
-    private let worker: PoolWorker
-
-    init(worker: PoolWorker) { self.worker = worker }
-
-    func dataReceived(_ data: [UInt8]) { worker.relay(data) }
-    func connectionLost(_ error: (any Error)?) { worker.pipeClosed(.output) }
-}
-
-/// The protocol of the response pipe: reads straight into the worker's
-/// frame buffer.
-@LoopActor
-private final class ResponseReader: BufferedProtocol {
-    private let worker: PoolWorker
-
-    init(worker: PoolWorker) { self.worker = worker }
-
-    func getBuffer(_ sizeHint: Int) -> UnsafeMutableRawBufferPointer { worker.responseBuffer() }
-    func bufferUpdated(_ count: Int) { worker.responsesArrived(count) }
-    func connectionLost(_ error: (any Error)?) { worker.pipeClosed(.responses) }
 }

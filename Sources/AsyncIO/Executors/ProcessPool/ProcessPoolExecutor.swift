@@ -26,8 +26,10 @@ import DequeModule
 @LoopActor
 public final class ProcessPoolExecutor {
     public nonisolated let maxWorkers: Int
-    /// The program the workers run.
+    /// The program the workers run, as given.
     public nonisolated let executable: String
+    /// The path the workers are started from (see `resolve`).
+    private nonisolated let program: String
     /// argv[0] of the workers: this process's own when they are this executable.
     private nonisolated let workerName: String
 
@@ -68,13 +70,31 @@ public final class ProcessPoolExecutor {
     static let queuedWorkWindow = 0.001
 
     /// A pool of at most `maxWorkers` processes (the number of cores by
-    /// default) running `executable`, this program by default.
+    /// default) running `executable`, this program by default. Another
+    /// program must call `runWorkerIfRequested()` as this one does.
     public nonisolated init(maxWorkers: Int? = nil, executable: String = "/proc/self/exe") {
         let maxWorkers = maxWorkers ?? Self.defaultMaxWorkers
         precondition(maxWorkers > 0, "maxWorkers must be greater than 0")
         self.maxWorkers = maxWorkers
         self.executable = executable
+        program = Self.resolve(executable)
         workerName = executable == "/proc/self/exe" ? String(cString: CommandLine.unsafeArgv[0]!) : executable
+    }
+
+    /// `/proc/self/exe` is read as a link, once, rather than executed:
+    /// valgrind runs a program inside its own binary, which is what the link
+    /// executes, but answers `readlink` with the program's path. A program
+    /// deleted or replaced since it started is reached only through the
+    /// link itself.
+    private nonisolated static func resolve(_ executable: String) -> String {
+        guard executable == "/proc/self/exe" else { return executable }
+        var buffer = [UInt8](repeating: 0, count: Int(PATH_MAX) + 1)
+        let count = buffer.withUnsafeMutableBufferPointer { buffer in
+            buffer.withMemoryRebound(to: CChar.self) { readlink(executable, $0.baseAddress!, Int(PATH_MAX)) }
+        }
+        guard count > 0 else { return executable }
+        let path = String(decoding: buffer[..<count], as: UTF8.self)
+        return path.hasSuffix(" (deleted)") ? executable : path
     }
 
     // MARK: Submitting
@@ -118,7 +138,7 @@ public final class ProcessPoolExecutor {
         let idle = workers.reduce(0) { $0 + ($1.inFlight.isEmpty ? 1 : 0) }
         guard pending.count > idle else { return }
         do {
-            let worker = try PoolWorker.start(executable: executable, name: workerName, loop: loop, pool: self)
+            let worker = try PoolWorker.start(executable: program, name: workerName, loop: loop, pool: self)
             workers.append(worker)
             processIDs.append(worker.pid)
         } catch {

@@ -22,7 +22,8 @@ extension ProcessPoolExecutor {
     ///
     /// A worker runs one call at a time. What the functions print to
     /// standard output reaches the pool's standard output; standard error is
-    /// the pool's own.
+    /// the pool's own. Standard input carries the pool's requests: a
+    /// function must not read it.
     public nonisolated static func runWorkerIfRequested() {
         // argv is read in place: nothing is allocated in the common case.
         guard CommandLine.argc >= 2, let flag = CommandLine.unsafeArgv[1],
