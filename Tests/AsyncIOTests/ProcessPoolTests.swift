@@ -152,6 +152,27 @@ private func makePool(_ maxWorkers: Int) -> ProcessPoolExecutor {
         #expect(started.allSatisfy { !isChildAlive($0) })
     }
 
+    @Test func aWorkerProgramThatCannotStartIsAnErrorAtTheCall() throws {
+        let error = try runLoop { loop -> (any Error)? in
+            let pool = ProcessPoolExecutor(maxWorkers: 1, executable: "/nonexistent/worker")
+            return Result { try loop.runInExecutor(pool, "square", 1) as Future<Int> }.failure
+        }
+        #expect((error as? OSError)?.errno == ENOENT)
+        #expect("\(error!)".contains("/nonexistent/worker"))
+    }
+
+    @Test func aWorkerProgramThatIsNoPoolWorkerBreaksThePool() throws {
+        // /bin/true ignores the worker argument and exits at once.
+        let outcome = try runLoop { loop -> Result<Int, any Error> in
+            let pool = ProcessPoolExecutor(maxWorkers: 1, executable: "/bin/true")
+            let call: Future<Int> = try loop.runInExecutor(pool, "square", 1)
+            let outcome = try await gather([call], returnExceptions: true)[0]
+            await pool.shutdown()
+            return outcome
+        }
+        #expect(outcome.failure as? BrokenProcessPool != nil)
+    }
+
     @Test func cancellingACallNotYetSentMeansItNeverRuns() throws {
         let marker = temporaryPath("cancelled")
         defer { unlink(marker) }

@@ -50,6 +50,9 @@ public final class ProcessPoolExecutor {
     /// Every worker process started, in order.
     private(set) var processIDs: [Int32] = []
     private var dispatchScheduled = false
+    /// False once starting a worker failed: the pool goes on with those it
+    /// has rather than trying again on every call.
+    private var mayStartWorkers = true
     /// How long a call takes as the loop sees it (its share of a round
     /// trip included), averaged; nil until a worker has answered twice.
     private var secondsPerCall: Double?
@@ -134,7 +137,7 @@ public final class ProcessPoolExecutor {
     /// Python's pool does on `submit`. Throws only if no worker runs at all;
     /// otherwise the pool goes on with those it has.
     private func startWorkerIfNeeded(_ loop: EventLoop) throws {
-        guard workers.count < maxWorkers else { return }
+        guard workers.count < maxWorkers, mayStartWorkers else { return }
         let idle = workers.reduce(0) { $0 + ($1.inFlight.isEmpty ? 1 : 0) }
         guard pending.count > idle else { return }
         do {
@@ -143,6 +146,7 @@ public final class ProcessPoolExecutor {
             processIDs.append(worker.pid)
         } catch {
             guard !workers.isEmpty else { throw error }
+            mayStartWorkers = false
             loop.callExceptionHandler(ExceptionContext(
                 message: "Could not start another process-pool worker; going on with \(workers.count)", error: error))
         }
