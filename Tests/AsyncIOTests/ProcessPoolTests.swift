@@ -116,7 +116,13 @@ private func makePool(_ maxWorkers: Int) -> ProcessPoolExecutor {
 
     @Test func aWorkerKilledMidCallBreaksThePool() throws {
         let marker = temporaryPath("killed")
-        defer { unlink(marker) }
+        defer {
+            // A worker killed between writing and renaming leaves the `.tmp`.
+            for path in [marker] + (0..<5).map({ marker + "-\($0)" }) {
+                unlink(path)
+                unlink(path + ".tmp")
+            }
+        }
         let (outcomes, later, started) = try runLoop { loop -> ([Result<Int, any Error>], (any Error)?, [Int32]) in
             let pool = makePool(2)
             var calls: [Future<Int>] = [try loop.runInExecutor(pool, "mark-and-sleep", marker)]
@@ -129,8 +135,6 @@ private func makePool(_ maxWorkers: Int) -> ProcessPoolExecutor {
             await pool.shutdown()
             return (outcomes, later, pool.processIDs)
         }
-        for index in 1..<5 { unlink(marker + "-\(index)") }
-        unlink(marker + "-0")
         #expect(outcomes.count == 6)
         #expect(outcomes.allSatisfy { $0.failure as? BrokenProcessPool != nil })
         #expect(later as? BrokenProcessPool != nil)
