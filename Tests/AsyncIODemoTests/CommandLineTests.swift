@@ -37,6 +37,7 @@ import Testing
             "subprocess — Working with Subprocesses",
             "signals — Receiving Unix Signals",
             "executors — Combining Coroutines with Threads and Processes",
+            "dns — Interacting with Domain Name Services",
         ])
         #expect(run.stdout.contains("  cancel-while-waiting  Cancelling a sleeping task interrupts its await.\n"))
     }

@@ -15,7 +15,7 @@ extension EventLoop {
         host: String?, port: Int, backlog: Int = 100, reuseAddress: Bool = true,
         startServing: Bool = true
     ) async throws -> Server {
-        let infos = try await getaddrinfo(host, port, passive: true)
+        let infos = try await resolveStream(host, port, passive: true)
         var listeners: [Int32] = []
         do {
             var chosenPort = port
@@ -66,7 +66,7 @@ extension EventLoop {
     public func createConnection<P: BaseProtocol>(
         _ protocolFactory: @LoopActor () -> P, host: String, port: Int
     ) async throws -> (transport: any Transport, protocol: P) {
-        let infos = try await getaddrinfo(host, port)
+        let infos = try await resolveStream(host, port)
         var errors: [any Error] = []
         for info in infos {
             let fd = try Socket.open(family: info.family)
