@@ -69,8 +69,10 @@ extension EventLoop {
                 _ = future.cancel()
             }
         })
-        future.item = item
         try executor.submit(item)
+        // Only now: a refused item must not be left holding the future it
+        // captures. The worker's outcome reaches the loop later than this.
+        future.item = item
         executors.callsInFlight += 1
         return future
     }
