@@ -109,3 +109,54 @@ import Testing
         #expect(second == [0, 1])
     }
 }
+
+@Suite(.timeLimit(.minutes(1))) struct SmallAPITests {
+    @Test func gatherOfDifferentTypesGivesATuple() throws {
+        let (number, text, flag, sameTyped) = try runLoop { loop -> (Int, String, Bool, [Int]) in
+            let number = loop.createTask { () -> Int in try await sleep(0.002); return 4 }
+            let text = loop.createTask { () -> String in "four" }
+            let flag = loop.createTask { () -> Bool in true }
+            let (n, t, f) = try await gather(number, text, flag)
+            let same = try await gather(loop.createTask { 1 }, loop.createTask { 2 })
+            return (n, t, f, same)
+        }
+        #expect(number == 4 && text == "four" && flag)
+        #expect(sameTyped == [1, 2])
+    }
+
+    @Test func gatherOfDifferentTypesThrowsTheFirstError() throws {
+        struct Boom: Error {}
+        let caught = try runLoop { loop -> Bool in
+            do {
+                _ = try await gather(loop.createTask { () -> Int in throw Boom() }, loop.createTask { "ok" })
+                return false
+            } catch is Boom {
+                return true
+            }
+        }
+        #expect(caught)
+    }
+
+    @Test func sleepTakesADuration() throws {
+        let elapsed = try runLoop { loop -> Double in
+            let start = loop.time()
+            try await sleep(for: .milliseconds(20))
+            return loop.time() - start
+        }
+        #expect(elapsed >= 0.02)
+    }
+
+    @Test func exceptionGroupSplitsAsExceptStarDoes() {
+        struct Boom: Error {}
+        let inner = ExceptionGroup("inner", [TimeoutError(), Boom()])
+        let group = ExceptionGroup("outer", [Boom(), inner, TimeoutError()])
+        let (timeouts, rest) = group.split(TimeoutError.self)
+        #expect(timeouts.map { "\($0)" } == "outer (2 sub-exceptions)")
+        #expect(timeouts?.errors.first is ExceptionGroup)
+        #expect((timeouts?.errors.first as? ExceptionGroup)?.errors.count == 1)
+        #expect(rest.map { "\($0)" } == "outer (2 sub-exceptions)")
+        #expect(group.subgroup(CancelledError.self) == nil)
+        #expect(group.contains { $0 is Boom })
+        #expect(group.split { $0 is ExceptionGroup }.match?.message == "outer")
+    }
+}
