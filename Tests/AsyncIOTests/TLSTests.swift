@@ -69,9 +69,11 @@ private final class TLSEchoProtocol: StreamingProtocol {
 
 private func checksum(_ bytes: [UInt8]) -> UInt64 {
     // FNV-1a: order-sensitive, so a reordered or dropped chunk shows.
-    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-    for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
-    return hash
+    bytes.withUnsafeBufferPointer { buffer in
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in buffer { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        return hash
+    }
 }
 
 private func writeFile(_ path: String, _ bytes: [UInt8]) {
@@ -182,8 +184,14 @@ private func temporaryDirectory() -> String {
 
     @Test func tenMegabytesEachWayWithFlowControl() throws {
         let pair = try TLSPair()
+        // Random words, so that no record repeats and a misplaced one shows.
         var generator = SystemRandomNumberGenerator()
-        let payload = (0..<(10 * 1024 * 1024)).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        let payload = [UInt8](unsafeUninitializedCapacity: 10 * 1024 * 1024) { buffer, count in
+            UnsafeMutableRawBufferPointer(buffer).withMemoryRebound(to: UInt64.self) { words in
+                for index in words.indices { words[index] = generator.next() }
+            }
+            count = buffer.count
+        }
         let echoed = try runLoop { loop -> [UInt8] in
             let server = try await loop.startServer(echoUntilEnd, host: "127.0.0.1", port: 0, ssl: pair.server)
             let (reader, writer) = try await loop.openConnection(host: "localhost", port: server.addresses[0].port,
