@@ -61,7 +61,7 @@ struct Example: Sendable {
 /// Every topic's command, in the documentation's order.
 let topicCommands: [any TopicCommand.Type] = [
     CoroutinesCommand.self, SchedulingCommand.self, FuturesCommand.self,
-    TasksCommand.self, ControlCommand.self, LocksCommand.self, EchoServerCommand.self,
+    TasksCommand.self, ControlCommand.self, LocksCommand.self, EchoServerCommand.self, SSLEchoCommand.self,
     SubprocessCommand.self, SignalsCommand.self, ExecutorsCommand.self, DNSCommand.self,
 ]
 
