@@ -14,10 +14,12 @@ let package = Package(
     ],
     targets: [
         .target(name: "CLinux"),
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         .target(
             name: "AsyncIO",
             dependencies: [
                 "CLinux",
+                "COpenSSL",
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "HeapModule", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),
@@ -43,7 +45,7 @@ let package = Package(
 
 // Nonisolated async functions run on their caller's executor, so a plain
 // `async` helper called from loop code stays on the loop thread.
-for target in package.targets {
+for target in package.targets where target.type != .system {
     target.swiftSettings = (target.swiftSettings ?? []) + [
         .enableUpcomingFeature("NonisolatedNonsendingByDefault"),
     ]

@@ -43,6 +43,9 @@ enum Normalization: String, CaseIterable, Sendable {
     /// which worker takes which call, and how their lines interleave with
     /// each other and with the main thread's, is up to the scheduler.
     case executorWorkers = "executor-workers"
+    /// What a name resolves to, and what an address resolves back to,
+    /// depend on the machine's /etc/hosts and resolver.
+    case resolvedNames = "resolved-names"
 }
 
 /// One example: a function that prints what the documentation's script prints.
@@ -58,8 +61,8 @@ struct Example: Sendable {
 /// Every topic's command, in the documentation's order.
 let topicCommands: [any TopicCommand.Type] = [
     CoroutinesCommand.self, SchedulingCommand.self, FuturesCommand.self,
-    TasksCommand.self, ControlCommand.self, LocksCommand.self, EchoServerCommand.self,
-    SubprocessCommand.self, SignalsCommand.self, ExecutorsCommand.self,
+    TasksCommand.self, ControlCommand.self, LocksCommand.self, EchoServerCommand.self, SSLEchoCommand.self,
+    SubprocessCommand.self, SignalsCommand.self, ExecutorsCommand.self, DNSCommand.self,
 ]
 
 let allTopics = topicCommands.map { $0.topic }

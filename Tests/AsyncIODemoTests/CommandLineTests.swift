@@ -34,9 +34,11 @@ import Testing
             "control — Control Structures for Tasks",
             "locks — Synchronization Primitives",
             "echo-server — Asynchronous I/O with Protocol Class Abstractions; Asynchronous I/O Using Coroutines and Streams",
+            "ssl-echo — Using SSL",
             "subprocess — Working with Subprocesses",
             "signals — Receiving Unix Signals",
             "executors — Combining Coroutines with Threads and Processes",
+            "dns — Interacting with Domain Name Services",
         ])
         #expect(run.stdout.contains("  cancel-while-waiting  Cancelling a sleeping task interrupts its await.\n"))
     }

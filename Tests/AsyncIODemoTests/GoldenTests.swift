@@ -43,10 +43,10 @@ import Testing
 
     @Test func everyTopicHasExamples() {
         #expect(Set(Self.cases.map(\.topic)) == [
-            "coroutines", "scheduling", "futures", "tasks", "control", "locks", "echo-server", "subprocess", "signals",
-            "executors",
+            "coroutines", "scheduling", "futures", "tasks", "control", "locks", "echo-server", "ssl-echo", "subprocess",
+            "signals", "executors", "dns",
         ])
-        #expect(Self.cases.count == 34)
+        #expect(Self.cases.count == 37)
     }
 
     /// Every rule a topic declares is one the tests implement; a misspelt
@@ -76,7 +76,7 @@ import Testing
     }
 
     /// Running a whole topic runs its examples in order under heading lines.
-    @Test(arguments: ["coroutines", "futures", "tasks", "locks", "echo-server", "signals"])
+    @Test(arguments: ["coroutines", "futures", "tasks", "locks", "echo-server", "ssl-echo", "signals"])
     func topicRunsEveryExample(_ topic: String) throws {
         let run = try Demo.run([topic])
         #expect(run.status == 0)

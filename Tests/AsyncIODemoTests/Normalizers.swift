@@ -13,6 +13,7 @@ enum Normalizer: String, CaseIterable, Sendable {
     case processIDs = "process-ids"
     case diskUsage = "disk-usage"
     case executorWorkers = "executor-workers"
+    case resolvedNames = "resolved-names"
 
     struct UnknownRule: Error, CustomStringConvertible {
         let name: String
@@ -38,15 +39,16 @@ enum Normalizer: String, CaseIterable, Sendable {
         case .processIDs: normaliseProcessIDs(text)
         case .diskUsage: normaliseDiskUsage(text)
         case .executorWorkers: normaliseExecutorWorkers(text)
+        case .resolvedNames: normaliseResolvedNames(text)
         }
     }
 }
 
 /// Applies `rules` in the fixed order of `Normalizer.allCases`, whatever
 /// order they are given in; with no rules the text comes back unchanged.
-/// By default every rule, for tests that check echo-server output without
-/// going through the catalogue.
-func normalise(_ text: String, rules: [Normalizer] = Normalizer.allCases) -> String {
+/// By default the echo server's rules, for tests that check its output
+/// without going through the catalogue.
+func normalise(_ text: String, rules: [Normalizer] = [.peerAddresses, .splitEchoChunks]) -> String {
     Normalizer.allCases.filter(rules.contains).reduce(text) { text, rule in rule.apply(to: text) }
 }
 
@@ -275,4 +277,35 @@ func normaliseExecutorWorkers(_ text: String) -> String {
 private func callNumber(_ line: String) -> Int {
     guard let open = line.range(of: "blocks(") else { return -1 }
     return Int(line[open.upperBound...].prefix { $0.isNumber }) ?? -1
+}
+
+// MARK: resolved-names
+
+/// What a host name resolves to depends on the machine (/etc/hosts, the
+/// resolver), and so does the name an address resolves back to: in
+/// `localhost           : 127.0.0.1` the addresses of a name (one line
+/// each) become one `<address>` line, and in `127.0.0.1      : localhost
+/// https` the host name becomes `<name>`. Literal addresses resolve to
+/// themselves and stay. That the lines are what the system says is checked
+/// separately against Python's own lookups.
+func normaliseResolvedNames(_ text: String) -> String {
+    var output: [String] = []
+    for line in text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) {
+        guard let colon = line.range(of: ": ") else {
+            output.append(line)
+            continue
+        }
+        let target = line[..<colon.lowerBound].trimmingCharacters(in: .whitespaces)
+        let answer = line[colon.upperBound...]
+        let isLiteral = target.contains(":") || target.allSatisfy { $0.isNumber || $0 == "." }
+        if let space = answer.firstIndex(of: " ") {
+            output.append(String(line[..<colon.upperBound]) + "<name>" + String(answer[space...]))
+        } else if !isLiteral {
+            let placeholder = String(line[..<colon.upperBound]) + "<address>"
+            if output.last != placeholder { output.append(placeholder) }
+        } else {
+            output.append(line)
+        }
+    }
+    return output.joined(separator: "\n")
 }

@@ -121,7 +121,7 @@ func openDescriptorLinks() -> [String]? {
             let log = Log()
             let server = try await loop.createServer({ EchoServerProtocol(log: log) }, host: host, port: 0)
             defer { server.close() }
-            let resolved = try await loop.getaddrinfo(host, 0, passive: true)
+            let resolved = try await loop.resolveStream(host, 0, passive: true)
             return (server.addresses.map { "\($0.family) \($0.host)" }.sorted(),
                     resolved.map { "\($0.family) \($0.address.host)" }.sorted(),
                     Set(server.addresses.map(\.port)))

@@ -89,6 +89,19 @@ cat_pipe   512 MiB through /bin/cat with the streams API: 1 MiB writes to
            read(256 KiB) until EOF; t0 before the spawn, t1 after wait().
            value = MiB / (t1 - t0), unit "MiB/s".
 
+executor_sequential
+           20,000 `await loop.run_in_executor(None, square, i)` one after
+           another on the default pool (one warm-up call first, so the
+           pool's first thread exists). value = calls/s.
+
+executor_gather
+           100,000 run_in_executor(None, square, i) submitted at once and
+           gathered (after one warm-up call). value = calls/s.
+
+getaddrinfo
+           20,000 sequential `await loop.getaddrinfo("localhost", 443)`
+           (after one warm-up lookup). value = lookups/s.
+
 process_pool
            A process pool: with concurrent.futures.ProcessPoolExecutor(
            max_workers=2) as pool, 20,000 loop.run_in_executor(pool, square,
@@ -111,7 +124,8 @@ import sys
 import time
 
 WORKLOADS = ("call_soon", "call_soon_driver", "task", "sleepers", "timers", "queue", "lock", "event",
-             "spawn_sequential", "spawn_concurrent", "cat_pipe", "process_pool")
+             "spawn_sequential", "spawn_concurrent", "cat_pipe",
+             "executor_sequential", "executor_gather", "getaddrinfo", "process_pool")
 IMPLS = ("asyncio", "uvloop")
 
 DEFAULT_N = {
@@ -126,6 +140,9 @@ DEFAULT_N = {
     "spawn_sequential": 500,
     "spawn_concurrent": 1000,
     "cat_pipe": 512,
+    "executor_sequential": 20_000,
+    "executor_gather": 100_000,
+    "getaddrinfo": 20_000,
     "process_pool": 20_000,
 }
 
@@ -434,6 +451,35 @@ def square(n):
     return n * n
 
 
+async def bench_executor_sequential(n):
+    loop = asyncio.get_running_loop()
+    await loop.run_in_executor(None, square, 0)  # start the pool's first thread
+    t0 = time.perf_counter()
+    for i in range(n):
+        await loop.run_in_executor(None, square, i)
+    t1 = time.perf_counter()
+    return {"value": n / (t1 - t0), "unit": "calls/s", "n": n}
+
+
+async def bench_executor_gather(n):
+    loop = asyncio.get_running_loop()
+    await loop.run_in_executor(None, square, 0)
+    t0 = time.perf_counter()
+    await asyncio.gather(*[loop.run_in_executor(None, square, i) for i in range(n)])
+    t1 = time.perf_counter()
+    return {"value": n / (t1 - t0), "unit": "calls/s", "n": n}
+
+
+async def bench_getaddrinfo(n):
+    loop = asyncio.get_running_loop()
+    await loop.getaddrinfo("localhost", 443)
+    t0 = time.perf_counter()
+    for _ in range(n):
+        await loop.getaddrinfo("localhost", 443)
+    t1 = time.perf_counter()
+    return {"value": n / (t1 - t0), "unit": "lookups/s", "n": n}
+
+
 async def bench_process_pool(n, workers=2):
     loop = asyncio.get_running_loop()
     with concurrent.futures.ProcessPoolExecutor(max_workers=workers) as pool:
@@ -457,6 +503,9 @@ BENCHES = {
     "spawn_sequential": bench_spawn_sequential,
     "spawn_concurrent": bench_spawn_concurrent,
     "cat_pipe": bench_cat_pipe,
+    "executor_sequential": bench_executor_sequential,
+    "executor_gather": bench_executor_gather,
+    "getaddrinfo": bench_getaddrinfo,
     "process_pool": bench_process_pool,
 }
 

@@ -18,7 +18,7 @@ func emit(_ bench: String, _ value: Double, _ unit: String, n: Int, _ extra: [St
 
 let arguments = CommandLine.arguments.dropFirst()
 guard let workload = arguments.first else {
-    print("usage: asyncio-bench call_soon|call_soon_driver|task|sleepers|timers|queue|lock|event|spawn_sequential|spawn_concurrent|cat_pipe|process_pool")
+    print("usage: asyncio-bench call_soon|call_soon_driver|task|sleepers|timers|queue|lock|event|spawn_sequential|spawn_concurrent|cat_pipe|executor_sequential|executor_gather|getaddrinfo|process_pool")
     exit(64)
 }
 
@@ -48,9 +48,15 @@ case "spawn_concurrent":
     emit("spawn_concurrent", try Workloads.spawnConcurrent(), "spawns/s", n: 1000)
 case "cat_pipe":
     emit("cat_pipe", try Workloads.catPipe(), "MiB/s", n: 512)
+case "executor_sequential":
+    emit("executor_sequential", try Workloads.executorSequential(), "calls/s", n: 20_000)
+case "executor_gather":
+    emit("executor_gather", try Workloads.executorGather(), "calls/s", n: 100_000)
+case "getaddrinfo":
+    emit("getaddrinfo", try Workloads.getaddrinfo(), "lookups/s", n: 20_000)
 case "process_pool":
     emit("process_pool", try Workloads.processPool(), "calls/s", n: 20_000)
 default:
-    print("unknown workload \(workload): expected call_soon, call_soon_driver, task, sleepers, timers, queue, lock, event, spawn_sequential, spawn_concurrent, cat_pipe or process_pool")
+    print("unknown workload \(workload): expected call_soon, call_soon_driver, task, sleepers, timers, queue, lock, event, spawn_sequential, spawn_concurrent, cat_pipe, executor_sequential, executor_gather, getaddrinfo or process_pool")
     exit(64)
 }

@@ -25,8 +25,12 @@ public final class ThreadPoolExecutor: TaskExecutor, @unchecked Sendable {
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private let workAvailable = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
     private var queue = Deque<Work>()
-    /// Workers waiting for work.
+    /// `queue.count`, readable without the mutex by a worker watching for work.
+    private let queued = Atomic<Int>(0)
+    /// Workers asleep waiting for work, and workers watching for it before
+    /// they sleep: both take new work without a new thread.
     private var idle = 0
+    private var watching = 0
     private var threads: [pthread_t] = []
     private var isShutDown = false
 
@@ -72,7 +76,8 @@ public final class ThreadPoolExecutor: TaskExecutor, @unchecked Sendable {
         defer { pthread_mutex_unlock(mutex) }
         guard !isShutDown else { return false }
         queue.append(work)
-        if queue.count > idle, threads.count < maxWorkers {
+        queued.store(queue.count, ordering: .releasing)
+        if queue.count > idle + watching, threads.count < maxWorkers {
             startWorker()
         } else {
             pthread_cond_signal(workAvailable)
@@ -111,6 +116,7 @@ public final class ThreadPoolExecutor: TaskExecutor, @unchecked Sendable {
         pthread_mutex_lock(mutex)
         while true {
             if let next = queue.popFirst() {
+                queued.store(queue.count, ordering: .releasing)
                 pthread_mutex_unlock(mutex)
                 switch next {
                 case .item(let item): item.run()
@@ -121,11 +127,27 @@ public final class ThreadPoolExecutor: TaskExecutor, @unchecked Sendable {
                 pthread_mutex_unlock(mutex)
                 return
             } else {
+                watching += 1
+                pthread_mutex_unlock(mutex)
+                let more = workArrivesSoon()
+                pthread_mutex_lock(mutex)
+                watching -= 1
+                if more || !queue.isEmpty || isShutDown { continue }
                 idle += 1
                 pthread_cond_wait(workAvailable, mutex)
                 idle -= 1
             }
         }
+    }
+
+    /// Watches the queue for a moment before the worker sleeps (see
+    /// `workerHandOffSpin`); true if work arrived.
+    private func workArrivesSoon() -> Bool {
+        let deadline = monotonicSeconds() + workerHandOffSpin
+        repeat {
+            for _ in 0..<64 where queued.load(ordering: .acquiring) > 0 { return true }
+        } while monotonicSeconds() < deadline
+        return false
     }
 
     /// Stops taking work (Python's `shutdown`). With `cancelFutures`, items
@@ -143,6 +165,7 @@ public final class ThreadPoolExecutor: TaskExecutor, @unchecked Sendable {
                 cancelled.append(item)
                 return true
             }
+            queued.store(queue.count, ordering: .releasing)
         }
         let workers = threads
         threads = []

@@ -148,7 +148,7 @@ extension EventLoop {
         let nextDeadline = timers.pruneCancelled()
         if ready.isEmpty || stopping || iterationsSincePoll >= EventLoop.maxIterationsWithoutPoll {
             let timeout: Double?
-            if !ready.isEmpty || stopping || inboxHasItems {
+            if !ready.isEmpty || stopping || inboxHasItems || awaitingWorkerSoon() {
                 timeout = 0
             } else if let nextDeadline {
                 timeout = max(0, nextDeadline - time())

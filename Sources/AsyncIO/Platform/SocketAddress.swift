@@ -40,6 +40,38 @@ public struct SocketAddress: Sendable, CustomStringConvertible, Hashable {
         self.init(storage: storage, length: socklen_t(MemoryLayout<sockaddr_un>.size))
     }
 
+    /// The IPv4 or IPv6 address `ip` (a literal such as `127.0.0.1` or
+    /// `::1`) with `port`; nil if `ip` is not a literal address.
+    public init?(ip: String, port: Int) {
+        var storage = sockaddr_storage()
+        let length: socklen_t
+        if withUnsafeMutableBytes(of: &storage, { raw in
+            let address = raw.baseAddress!.assumingMemoryBound(to: sockaddr_in.self)
+            address.pointee.sin_family = sa_family_t(AF_INET)
+            address.pointee.sin_port = in_port_t(UInt16(truncatingIfNeeded: port).bigEndian)
+            return inet_pton(AF_INET, ip, &address.pointee.sin_addr) == 1
+        }) {
+            length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        } else if withUnsafeMutableBytes(of: &storage, { raw in
+            let address = raw.baseAddress!.assumingMemoryBound(to: sockaddr_in6.self)
+            address.pointee = sockaddr_in6()
+            address.pointee.sin6_family = sa_family_t(AF_INET6)
+            address.pointee.sin6_port = in_port_t(UInt16(truncatingIfNeeded: port).bigEndian)
+            return inet_pton(AF_INET6, ip, &address.pointee.sin6_addr) == 1
+        }) {
+            length = socklen_t(MemoryLayout<sockaddr_in6>.size)
+        } else {
+            return nil
+        }
+        self.init(storage: storage, length: length)
+    }
+
+    /// Whether `host` is an IPv4 or IPv6 literal, which needs no lookup.
+    static func isNumericHost(_ host: String) -> Bool {
+        var buffer = in6_addr()
+        return inet_pton(AF_INET, host, &buffer) == 1 || inet_pton(AF_INET6, host, &buffer) == 1
+    }
+
     public var family: Int32 { Int32(storage.ss_family) }
 
     /// The numeric host (`127.0.0.1`, `::1`) or the Unix path.

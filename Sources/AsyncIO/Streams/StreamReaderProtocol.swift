@@ -16,6 +16,8 @@ final class StreamReaderProtocol: StreamingProtocol {
     private var clientConnected: (@LoopActor (StreamReader, StreamWriter) async throws -> Void)?
     private(set) var writer: StreamWriter?
     let drain: DrainGate
+    /// TLS cannot half-close, so over it EOF closes the connection (asyncio's `_over_ssl`).
+    private var overSSL = false
 
     init(reader: StreamReader, loop: EventLoop,
          clientConnected: (@LoopActor (StreamReader, StreamWriter) async throws -> Void)? = nil) {
@@ -27,6 +29,7 @@ final class StreamReaderProtocol: StreamingProtocol {
 
     func connectionMade(_ transport: any Transport) {
         reader.setTransport(transport)
+        overSSL = transport.getExtraInfo("sslcontext") != nil
         guard let clientConnected else { return }
         self.clientConnected = nil
         let writer = StreamWriter(transport: transport, drain: drain, reader: reader)
@@ -46,7 +49,7 @@ final class StreamReaderProtocol: StreamingProtocol {
 
     func eofReceived() -> Bool {
         reader.feedEof()
-        return true  // keep the transport open so the writer can still send
+        return !overSSL  // keep the transport open so the writer can still send
     }
 
     func connectionLost(_ error: (any Error)?) {

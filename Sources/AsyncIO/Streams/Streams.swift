@@ -1,13 +1,16 @@
 extension EventLoop {
     /// Connects to `host`:`port` and returns a reader and a writer for the
-    /// connection (asyncio's `open_connection`).
+    /// connection (asyncio's `open_connection`); `ssl`, `serverHostname` and
+    /// `sslHandshakeTimeout` as for `createConnection`.
     @LoopActor
-    public func openConnection(host: String, port: Int, limit: Int = StreamReader.defaultLimit)
+    public func openConnection(host: String, port: Int, limit: Int = StreamReader.defaultLimit,
+                               ssl: SSLContext? = nil, serverHostname: String? = nil, sslHandshakeTimeout: Double? = nil)
         async throws -> (StreamReader, StreamWriter)
     {
         let reader = StreamReader(limit: limit, loop: self)
         let (transport, protocolObject) = try await createConnection(
-            { StreamReaderProtocol(reader: reader, loop: self) }, host: host, port: port)
+            { StreamReaderProtocol(reader: reader, loop: self) }, host: host, port: port,
+            ssl: ssl, serverHostname: serverHostname, sslHandshakeTimeout: sslHandshakeTimeout)
         return (reader, StreamWriter(transport: transport, drain: protocolObject.drain, reader: reader))
     }
 
@@ -23,16 +26,18 @@ extension EventLoop {
     }
 
     /// Starts a server that runs `clientConnected` as a task for each
-    /// connection, with its reader and writer (asyncio's `start_server`).
+    /// connection, with its reader and writer (asyncio's `start_server`);
+    /// with `ssl`, after each connection's handshake.
     @LoopActor
     public func startServer(
         _ clientConnected: @escaping @LoopActor (StreamReader, StreamWriter) async throws -> Void,
-        host: String?, port: Int, limit: Int = StreamReader.defaultLimit, backlog: Int = 100
+        host: String?, port: Int, limit: Int = StreamReader.defaultLimit, backlog: Int = 100,
+        ssl: SSLContext? = nil, sslHandshakeTimeout: Double? = nil
     ) async throws -> Server {
         try await createServer({ [self] in
             StreamReaderProtocol(reader: StreamReader(limit: limit, loop: self), loop: self,
                                  clientConnected: clientConnected)
-        }, host: host, port: port, backlog: backlog)
+        }, host: host, port: port, backlog: backlog, ssl: ssl, sslHandshakeTimeout: sslHandshakeTimeout)
     }
 
     /// `startServer` on a Unix-domain socket (asyncio's `start_unix_server`).

@@ -4,7 +4,7 @@
 /// children keep their own type, so an array of tasks is not copied into
 /// an array of futures (with a retain and later a release of each).
 @LoopActor @usableFromInline
-final class GatheringFuture<T: Sendable, Child: Future<T>, Element: Sendable>: Future<[Element]> {
+final class GatheringFuture<Child: FutureCore, Element: Sendable>: Future<[Element]> {
     /// Fills the result from the children: built by the inlinable `gather`
     /// functions, so it is specialized in the caller's module (in this
     /// class's unspecialized code, each append would look up
@@ -99,4 +99,19 @@ public func gather<T: Sendable, Child: Future<T>>(
     try await GatheringFuture(futures, returnExceptions: returnExceptions, loop: runningLoop()) { children, results in
         for child in children { results.append(Result { try child.result() }) }
     }.value
+}
+
+/// Waits for futures of different types and returns their results as a
+/// tuple, in argument order (`let (n, s) = try await gather(intTask, textTask)`),
+/// with `gather`'s rules for errors and cancellation. Disfavoured, so
+/// that futures of one type still gather into an array.
+@LoopActor @_disfavoredOverload
+public func gather<First: Sendable, Second: Sendable, each Rest: Sendable>(
+    _ first: Future<First>, _ second: Future<Second>, _ rest: repeat Future<each Rest>
+) async throws -> (First, Second, repeat each Rest) {
+    var children: [FutureCore] = [first, second]
+    repeat children.append(each rest)
+    // Reached only when every child succeeded; the results are read below.
+    _ = try await GatheringFuture<FutureCore, Never>(children, returnExceptions: false, loop: runningLoop()) { _, _ in }.value
+    return (try first.result(), try second.result(), repeat try (each rest).result())
 }

@@ -36,3 +36,10 @@ public func sleep<T: Sendable>(_ seconds: Double, result: T) async throws -> T {
     try await sleep(seconds)
     return result
 }
+
+/// `sleep` for a `Duration` (`.milliseconds(100)`), as Swift's `Task.sleep(for:)` takes it.
+@LoopActor
+public func sleep(for duration: Duration) async throws {
+    let (seconds, attoseconds) = duration.components
+    try await sleep(Double(seconds) + Double(attoseconds) * 1e-18)
+}

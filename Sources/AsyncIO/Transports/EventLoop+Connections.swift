@@ -8,14 +8,18 @@ extension EventLoop {
     /// Listens on every address `host` resolves to (all interfaces for nil)
     /// and gives each accepted connection a protocol from `protocolFactory`
     /// (asyncio's `create_server`). Port 0 picks a free port; `addresses`
-    /// tells which.
+    /// tells which. With `ssl`, every connection is TLS: the protocol's
+    /// `connectionMade` comes after the handshake, and a handshake that
+    /// fails or takes longer than `sslHandshakeTimeout` seconds (60 when
+    /// nil) is logged and dropped while the server goes on.
     @LoopActor
     public func createServer(
         _ protocolFactory: @escaping @LoopActor () -> any BaseProtocol,
         host: String?, port: Int, backlog: Int = 100, reuseAddress: Bool = true,
+        ssl: SSLContext? = nil, sslHandshakeTimeout: Double? = nil,
         startServing: Bool = true
     ) async throws -> Server {
-        let infos = try await getaddrinfo(host, port, passive: true)
+        let infos = try await resolveStream(host, port, passive: true)
         var listeners: [Int32] = []
         do {
             var chosenPort = port
@@ -34,7 +38,8 @@ extension EventLoop {
             for fd in listeners { SystemCall.close(fd) }
             throw error
         }
-        let server = Server(loop: self, listeners: listeners, backlog: backlog, protocolFactory: protocolFactory)
+        let server = Server(loop: self, listeners: listeners, backlog: backlog, protocolFactory: protocolFactory,
+                            tls: ssl.map { TLSSettings(context: $0, serverHostname: nil, handshakeTimeout: sslHandshakeTimeout) })
         if startServing { try server.startServing() }
         return server
     }
@@ -62,22 +67,32 @@ extension EventLoop {
     /// returns the transport with its protocol once `connectionMade` has run
     /// (asyncio's `create_connection`). If every address fails, throws the
     /// error, or `ConnectionErrors` naming each when they differ.
+    ///
+    /// With `ssl`, the connection is TLS and this returns after the
+    /// handshake; the certificate is checked against `serverHostname`
+    /// (`host` when nil), and a failed handshake throws its `SSLError` or
+    /// `SSLCertVerificationError`.
     @LoopActor
     public func createConnection<P: BaseProtocol>(
-        _ protocolFactory: @LoopActor () -> P, host: String, port: Int
+        _ protocolFactory: @LoopActor () -> P, host: String, port: Int,
+        ssl: SSLContext? = nil, serverHostname: String? = nil, sslHandshakeTimeout: Double? = nil
     ) async throws -> (transport: any Transport, protocol: P) {
-        let infos = try await getaddrinfo(host, port)
+        let tls = ssl.map { TLSSettings(context: $0, serverHostname: serverHostname ?? host, handshakeTimeout: sslHandshakeTimeout) }
+        let infos = try await resolveStream(host, port)
         var errors: [any Error] = []
         for info in infos {
             let fd = try Socket.open(family: info.family)
             do {
                 try await sockConnect(fd, info.address)
-                return try await attach(fd: fd, protocolFactory())
             } catch {
                 SystemCall.close(fd)
                 if error is CancelledError { throw error }
                 errors.append(error)
+                continue
             }
+            // Connected: the transport owns the descriptor now, and a failed
+            // handshake is the server's answer, not a reason to try the next address.
+            return try await attach(fd: fd, protocolFactory(), tls: tls)
         }
         throw ConnectionErrors.combine(errors, host: host, port: port)
     }
@@ -90,26 +105,44 @@ extension EventLoop {
         let fd = try Socket.open(family: AF_UNIX)
         do {
             try await sockConnect(fd, SocketAddress(unixPath: path))
-            return try await attach(fd: fd, protocolFactory())
         } catch {
             SystemCall.close(fd)
             throw error
         }
+        return try await attach(fd: fd, protocolFactory())
     }
 
     /// Every connected socket gets its transport here, the accepted ones as
-    /// well as the ones connected: the one place where a TLS layer will sit
-    /// between the transport and the protocol.
+    /// well as the ones connected: with `tls`, a `TLSProtocol` sits between
+    /// the socket transport and the protocol, and the transport returned is
+    /// the one the protocol sees. `waiter` completes when the protocol's
+    /// `connectionMade` has run (after the handshake, for TLS).
     @LoopActor
     func makeSocketTransport(fd: Int32, protocol protocolObject: any BaseProtocol, server: Server? = nil,
-                             waiter: Future<Void>? = nil) -> any Transport {
-        SocketTransport(loop: self, channel: .socket(SocketChannel(fd: fd)), protocol: protocolObject, server: server, waiter: waiter)
+                             waiter: Future<Void>? = nil, tls: TLSSettings? = nil) throws -> any Transport {
+        guard let tls else {
+            return SocketTransport(loop: self, channel: .socket(SocketChannel(fd: fd)), protocol: protocolObject,
+                                   server: server, waiter: waiter)
+        }
+        let layer = try TLSProtocol(loop: self, context: tls.context, application: protocolObject, serverSide: server != nil,
+                                    serverHostname: tls.serverHostname, handshakeTimeout: tls.handshakeTimeout, waiter: waiter)
+        // Known before its connectionMade, so an abort during the handshake reaches the socket.
+        layer.underlying = SocketTransport(loop: self, channel: .socket(SocketChannel(fd: fd)), protocol: layer, server: server)
+        return layer.transport
     }
 
     @LoopActor
-    private func attach<P: BaseProtocol>(fd: Int32, _ protocolObject: P) async throws -> (transport: any Transport, protocol: P) {
+    private func attach<P: BaseProtocol>(fd: Int32, _ protocolObject: P, tls: TLSSettings? = nil)
+        async throws -> (transport: any Transport, protocol: P)
+    {
         let waiter = Future<Void>(loop: self)
-        let transport = makeSocketTransport(fd: fd, protocol: protocolObject, waiter: waiter)
+        let transport: any Transport
+        do {
+            transport = try makeSocketTransport(fd: fd, protocol: protocolObject, waiter: waiter, tls: tls)
+        } catch {
+            SystemCall.close(fd)
+            throw error
+        }
         do {
             try await waiter.value
         } catch {
@@ -118,4 +151,12 @@ extension EventLoop {
         }
         return (transport, protocolObject)
     }
+}
+
+/// What a connection's TLS layer is made with.
+struct TLSSettings {
+    let context: SSLContext
+    /// A client's name for the server (SNI and the host-name check).
+    let serverHostname: String?
+    let handshakeTimeout: Double?
 }

@@ -11,6 +11,8 @@ public final class Server: LoopResource {
     private let loop: EventLoop
     private let protocolFactory: @LoopActor () -> any BaseProtocol
     private let backlog: Int
+    /// Set for a TLS server: every accepted connection gets a TLS layer.
+    private let tls: TLSSettings?
     private var listeners: [Int32]
     /// The addresses the server listens on (what asyncio's
     /// `[s.getsockname() for s in server.sockets]` gives).
@@ -27,8 +29,10 @@ public final class Server: LoopResource {
     /// How long accepting pauses when the process is out of descriptors.
     static let acceptRetryDelay = 1.0
 
-    init(loop: EventLoop, listeners: [Int32], backlog: Int, protocolFactory: @escaping @LoopActor () -> any BaseProtocol) {
+    init(loop: EventLoop, listeners: [Int32], backlog: Int, protocolFactory: @escaping @LoopActor () -> any BaseProtocol,
+         tls: TLSSettings? = nil) {
         self.loop = loop
+        self.tls = tls
         self.listeners = listeners
         self.backlog = backlog
         self.protocolFactory = protocolFactory
@@ -69,7 +73,12 @@ public final class Server: LoopResource {
         for _ in 0..<backlog {
             do {
                 guard case .processed(let (fd, _)) = try Socket.accept(listener) else { return }
-                _ = loop.makeSocketTransport(fd: fd, protocol: protocolFactory(), server: self)
+                do {
+                    _ = try loop.makeSocketTransport(fd: fd, protocol: protocolFactory(), server: self, tls: tls)
+                } catch {
+                    SystemCall.close(fd)
+                    loop.callExceptionHandler(ExceptionContext(message: "Error on setting up an accepted connection", error: error))
+                }
             } catch where [EMFILE, ENFILE, ENOBUFS, ENOMEM].contains(error.errno) {
                 // Out of descriptors or memory: stop accepting for a while,
                 // say so once, and try again later.

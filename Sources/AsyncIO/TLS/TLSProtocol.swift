@@ -1,0 +1,386 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import COpenSSL
+
+/// TLS between a socket transport and the application's protocol
+/// (asyncio's `SSLProtocol`): the socket transport's protocol, fed
+/// ciphertext, which it decrypts through OpenSSL's memory BIOs for the
+/// application; the application writes plaintext through `TLSAppTransport`.
+///
+/// States (an illegal move is a bug, so each step checks where it is):
+///
+///     handshaking ──handshake done──▶ wrapped ──close()──▶ shuttingDown
+///          │                            │                      │
+///          └── failure, timeout, ───────┴──── connection lost ─┴──▶ lost
+///
+/// The application's `connectionMade` comes only after the handshake, and
+/// its `connectionLost` exactly once after that; then the layer lets go of
+/// the application's protocol and transport.
+@LoopActor
+final class TLSProtocol: BufferedProtocol {
+    private enum State { case handshaking, wrapped, shuttingDown, lost }
+
+    let loop: EventLoop
+    let context: SSLContext
+    private let session: TLSSession
+    private let serverSide: Bool
+    /// The name a client checks the certificate against and sends as SNI.
+    private let serverHostname: String?
+    private let handshakeTimeout: Double
+    private var state = State.handshaking
+    /// The application's protocol, until its `connectionLost` has run.
+    private var application: (any BaseProtocol)?
+    /// Held until the connection is lost: on a server nothing else holds it
+    /// before the application's `connectionMade`.
+    private var appTransport: TLSAppTransport?
+    /// The socket transport; kept after the loss for its extra info (it
+    /// lets go of this protocol then, so there is no cycle).
+    var underlying: (any Transport)?
+    private var waiter: Future<Void>?
+    private var handshakeTimer: TimerHandle?
+    private var appConnected = false
+    private var closing = false
+    private var readingPaused = false
+    private var eofDelivered = false
+    /// Plaintext OpenSSL could not take yet (it wanted the peer's bytes first).
+    private var pendingPlain: [[UInt8]] = []
+    private var pendingPlainBytes = 0
+    private var flow = FlowControl()
+    /// Set once by the handshake.
+    private(set) var peerCertificate: PeerCertificate?
+    private(set) var cipher: SSLCipher?
+    private(set) var selectedALPN: String?
+
+    /// asyncio's `ssl_handshake_timeout` default.
+    static let defaultHandshakeTimeout = 60.0
+
+    init(loop: EventLoop, context: SSLContext, application: any BaseProtocol, serverSide: Bool,
+         serverHostname: String?, handshakeTimeout: Double?, waiter: Future<Void>?) throws(SSLError) {
+        self.loop = loop
+        self.context = context
+        self.session = TLSSession(ssl: try context.makeSSL())
+        self.application = application
+        self.serverSide = serverSide
+        self.serverHostname = serverHostname
+        self.handshakeTimeout = handshakeTimeout ?? Self.defaultHandshakeTimeout
+        self.waiter = waiter
+        if serverSide {
+            SSL_set_accept_state(session.ssl)
+        } else {
+            SSL_set_connect_state(session.ssl)
+            if let serverHostname, !serverHostname.isEmpty {
+                // SNI is for names only; an IP address is checked but not sent.
+                if SocketAddress(ip: serverHostname, port: 0) == nil {
+                    _ = copenssl_SSL_set_tlsext_host_name(session.ssl, serverHostname)
+                }
+                if context.checkHostname { SSL_set1_host(session.ssl, serverHostname) }
+            }
+        }
+        appTransport = TLSAppTransport(layer: self)
+    }
+
+    /// The transport the application sees.
+    var transport: TLSAppTransport { appTransport! }
+
+    // MARK: The socket transport's callbacks
+
+    func connectionMade(_ transport: any Transport) {
+        underlying = transport
+        // The socket transport pauses this layer as soon as its ciphertext
+        // reaches the application's low-water mark, so the layer hears when
+        // it drains back there (see `updateFlow`).
+        transport.setWriteBufferLimits(high: flow.lowWater, low: flow.lowWater)
+        handshakeTimer = loop.callLater(handshakeTimeout, label: "ssl handshake timeout") { [weak self] in
+            self?.handshakeTimedOut()
+        }
+        doHandshake()
+    }
+
+    func getBuffer(_ sizeHint: Int) -> UnsafeMutableRawBufferPointer { session.cipherBuffer }
+
+    func bufferUpdated(_ count: Int) {
+        guard state != .lost else { return }
+        session.feed(count)
+        switch state {
+        case .handshaking: doHandshake()
+        case .wrapped: readPlaintext()
+        case .shuttingDown, .lost: break
+        }
+    }
+
+    func eofReceived() -> Bool {
+        switch state {
+        case .handshaking:
+            handshakeFailed(OSError(errno: ECONNRESET, operation: "SSL handshake"))
+        case .wrapped:
+            // The peer closed TCP without close_notify: asyncio passes it on as EOF.
+            deliverEof()
+        case .shuttingDown, .lost:
+            break
+        }
+        return false
+    }
+
+    func connectionLost(_ error: (any Error)?) {
+        handshakeTimer?.cancel()
+        handshakeTimer = nil
+        if state == .handshaking {
+            let error = error ?? OSError(errno: ECONNRESET, operation: "SSL handshake")
+            if let waiter, !waiter.isDone { try? waiter.setException(error) }
+        }
+        state = .lost
+        waiter = nil
+        pendingPlain = []
+        pendingPlainBytes = 0
+        if appConnected { application?.connectionLost(error) }
+        application = nil
+        appTransport = nil
+    }
+
+    func pauseWriting() {}
+
+    func resumeWriting() { updateFlow() }
+
+    // MARK: Handshake
+
+    private func doHandshake() {
+        guard state == .handshaking else { return }
+        ERR_clear_error()
+        let result = SSL_do_handshake(session.ssl)
+        flushOutgoing()
+        if result == 1 { return handshakeDone() }
+        if let error = session.failure(after: result, hostname: serverHostname) { handshakeFailed(error) }
+    }
+
+    private func handshakeDone() {
+        state = .wrapped
+        handshakeTimer?.cancel()
+        handshakeTimer = nil
+        peerCertificate = session.peerCertificate()
+        cipher = session.cipher()
+        selectedALPN = session.selectedALPN()
+        appConnected = true
+        if let application, let appTransport { application.connectionMade(appTransport) }
+        if let waiter, !waiter.isDone { try? waiter.setResult(()) }
+        waiter = nil
+        // Application data may have come in the same reads as the handshake's end.
+        readPlaintext()
+    }
+
+    /// A client's `createConnection` throws `error`; a server logs it and
+    /// goes on serving. The alert OpenSSL wrote still goes out.
+    private func handshakeFailed(_ error: any Error, abort: Bool = false) {
+        guard state == .handshaking else { return }
+        state = .lost
+        handshakeTimer?.cancel()
+        handshakeTimer = nil
+        if serverSide {
+            let peer = (underlying?.getExtraInfo("peername") as? SocketAddress).map { " from \($0.host) port \($0.port)" } ?? ""
+            asyncioLogger.info("SSL handshake failed\(peer): \(error)")
+        }
+        if let waiter, !waiter.isDone { try? waiter.setException(error) }
+        waiter = nil
+        if abort { underlying?.abort() } else { underlying?.close() }
+    }
+
+    private func handshakeTimedOut() {
+        guard state == .handshaking else { return }
+        handshakeFailed(SSLError("SSL handshake is taking longer than \(handshakeTimeout) seconds: aborting the connection"),
+                        abort: true)
+    }
+
+    // MARK: Reading
+
+    /// Decrypts what OpenSSL holds and hands it to the application until
+    /// OpenSSL needs more ciphertext or the application pauses reading.
+    private func readPlaintext() {
+        while state == .wrapped, !readingPaused, let application {
+            ERR_clear_error()
+            let result: Int32
+            if let buffered = application as? any BufferedProtocol {
+                let target = buffered.getBuffer(TLSSession.bufferSize)
+                precondition(target.count > 0, "getBuffer() returned an empty buffer")
+                result = SSL_read(session.ssl, target.baseAddress, Int32(clamping: target.count))
+                if result > 0 { buffered.bufferUpdated(Int(result)) }
+            } else {
+                result = SSL_read(session.ssl, session.plainBuffer.baseAddress, Int32(session.plainBuffer.count))
+                if result > 0, let streaming = application as? any StreamingProtocol {
+                    streaming.dataReceived(Array(UnsafeRawBufferPointer(rebasing: session.plainBuffer[..<Int(result)])))
+                }
+            }
+            if result > 0 { continue }
+            if SSL_get_error(session.ssl, result) == SSL_ERROR_ZERO_RETURN {
+                // The peer's close_notify.
+                flushOutgoing()
+                deliverEof()
+                close()
+                return
+            }
+            if let error = session.failure(after: result, hostname: serverHostname) {
+                return failConnection(error, "SSL error in data received")
+            }
+            break
+        }
+        // Reading may have produced bytes to send (a key update's answer) or
+        // unblocked plaintext that waited for the peer.
+        flushOutgoing()
+        retryPendingPlain()
+    }
+
+    private func deliverEof() {
+        guard !eofDelivered, appConnected else { return }
+        eofDelivered = true
+        let keepOpen: Bool
+        if let buffered = application as? any BufferedProtocol {
+            keepOpen = buffered.eofReceived()
+        } else if let streaming = application as? any StreamingProtocol {
+            keepOpen = streaming.eofReceived()
+        } else {
+            keepOpen = false
+        }
+        if keepOpen { asyncioLogger.warning("returning true from eof_received() has no effect when using ssl") }
+    }
+
+    func pauseReading() {
+        guard !readingPaused, !closing else { return }
+        readingPaused = true
+        underlying?.pauseReading()
+    }
+
+    func resumeReading() {
+        guard readingPaused, !closing else { return }
+        readingPaused = false
+        underlying?.resumeReading()
+        // OpenSSL may already hold decrypted records the socket will not announce again.
+        loop.callSoon(label: "ssl resume reading") { [weak self] in self?.readPlaintext() }
+    }
+
+    var isReading: Bool { !readingPaused && !closing && state != .lost }
+
+    // MARK: Writing
+
+    func write(_ data: [UInt8]) {
+        guard !data.isEmpty else { return }
+        guard state == .wrapped, !closing else {
+            if state == .handshaking, !closing {
+                // Only reachable through the transport returned before the handshake.
+                pendingPlain.append(data)
+                pendingPlainBytes += data.count
+                return updateFlow()
+            }
+            return
+        }
+        if pendingPlain.isEmpty {
+            encrypt(data)
+        } else {
+            pendingPlain.append(data)
+            pendingPlainBytes += data.count
+        }
+        flushOutgoing()
+        updateFlow()
+    }
+
+    /// Encrypts `data` whole (a memory BIO always has room), or queues it
+    /// when OpenSSL first needs to hear from the peer.
+    private func encrypt(_ data: [UInt8]) {
+        ERR_clear_error()
+        let result = data.withUnsafeBytes { SSL_write(session.ssl, $0.baseAddress, Int32(clamping: $0.count)) }
+        if result > 0 { return }
+        if let error = session.failure(after: result, hostname: serverHostname) {
+            return failConnection(error, "SSL error in write")
+        }
+        pendingPlain.insert(data, at: 0)
+        pendingPlainBytes += data.count
+    }
+
+    private func retryPendingPlain() {
+        guard state == .wrapped, !pendingPlain.isEmpty else { return }
+        let waiting = pendingPlain
+        pendingPlain = []
+        pendingPlainBytes = 0
+        for (index, chunk) in waiting.enumerated() {
+            encrypt(chunk)
+            if !pendingPlain.isEmpty {
+                pendingPlain += waiting[(index + 1)...]
+                pendingPlainBytes = pendingPlain.reduce(0) { $0 + $1.count }
+                break
+            }
+        }
+        flushOutgoing()
+        updateFlow()
+    }
+
+    private func flushOutgoing() {
+        while let ciphertext = session.takeOutgoing() { underlying?.write(ciphertext) }
+    }
+
+    /// Plaintext not yet encrypted plus ciphertext not yet sent.
+    var writeBufferSize: Int { pendingPlainBytes + (underlying?.writeBufferSize ?? 0) }
+
+    private func updateFlow() {
+        guard appConnected, let application else { return }
+        let buffered = writeBufferSize
+        if flow.shouldPause(buffered: buffered) {
+            application.pauseWriting()
+        } else if flow.shouldResume(buffered: buffered) {
+            application.resumeWriting()
+        }
+    }
+
+    func setWriteBufferLimits(high: Int?, low: Int?) {
+        flow.setLimits(high: high, low: low)
+        underlying?.setWriteBufferLimits(high: flow.lowWater, low: flow.lowWater)
+        updateFlow()
+    }
+
+    var writeBufferLimits: (high: Int, low: Int) { (flow.highWater, flow.lowWater) }
+
+    // MARK: Closing
+
+    var isClosing: Bool { closing || state == .lost }
+
+    /// Sends close_notify after what is buffered, then closes the socket
+    /// transport; the peer's close_notify is not waited for.
+    func close() {
+        guard !closing, state != .lost else { return }
+        closing = true
+        if state == .wrapped {
+            retryPendingPlain()
+            state = .shuttingDown
+            ERR_clear_error()
+            _ = SSL_shutdown(session.ssl)
+            ERR_clear_error()
+            flushOutgoing()
+        }
+        underlying?.close()
+    }
+
+    /// Closes the socket at once, sending nothing more.
+    func abort() {
+        closing = true
+        underlying?.abort()
+    }
+
+    /// asyncio's `_fatal_error`: an `SSLError` is the peer's doing and is
+    /// not reported; anything else goes to the exception handler. Either
+    /// way the connection ends with it.
+    private func failConnection(_ error: any Error, _ message: String) {
+        if !(error is SSLError || error is SSLCertVerificationError) {
+            loop.callExceptionHandler(ExceptionContext(message: message, error: error))
+        }
+        closing = true
+        state = .lost
+        pendingPlain = []
+        pendingPlainBytes = 0
+        // The socket transport reports `error` back through connectionLost;
+        // abort ends it with no error, so pass it on from here.
+        if appConnected, let application {
+            self.application = nil
+            application.connectionLost(error)
+        }
+        underlying?.abort()
+    }
+}

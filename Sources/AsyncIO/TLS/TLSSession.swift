@@ -1,0 +1,105 @@
+import COpenSSL
+
+/// One side of one TLS connection in OpenSSL: an `SSL` reading ciphertext
+/// from one memory BIO and writing it to another, plus the buffers the
+/// layer reads into. Not isolated, so its deinit frees everything exactly
+/// once wherever the last reference goes (`SSL_free` frees both BIOs).
+final class TLSSession {
+    let ssl: OpaquePointer
+    /// Ciphertext from the peer, written here by the layer, read by OpenSSL.
+    let incoming: OpaquePointer
+    /// Ciphertext for the peer, written by OpenSSL, read by the layer.
+    let outgoing: OpaquePointer
+    /// Where the socket transport reads ciphertext into.
+    let cipherBuffer: UnsafeMutableRawBufferPointer
+    /// Where decrypted bytes land for a streaming application.
+    let plainBuffer: UnsafeMutableRawBufferPointer
+
+    static let bufferSize = 64 * 1024
+
+    init(ssl: OpaquePointer) {
+        self.ssl = ssl
+        incoming = BIO_new(BIO_s_mem())!
+        outgoing = BIO_new(BIO_s_mem())!
+        // An empty incoming BIO means "wait for more", not end of file.
+        _ = copenssl_BIO_set_mem_eof_return(incoming, -1)
+        SSL_set_bio(ssl, incoming, outgoing)
+        cipherBuffer = .allocate(byteCount: Self.bufferSize, alignment: 16)
+        plainBuffer = .allocate(byteCount: Self.bufferSize, alignment: 16)
+    }
+
+    deinit {
+        SSL_free(ssl)
+        cipherBuffer.deallocate()
+        plainBuffer.deallocate()
+    }
+
+    /// Hands `count` bytes of `cipherBuffer` to OpenSSL (a memory BIO takes all).
+    func feed(_ count: Int) {
+        _ = BIO_write(incoming, cipherBuffer.baseAddress, Int32(count))
+    }
+
+    /// The ciphertext OpenSSL has produced since the last call, if any.
+    func takeOutgoing() -> [UInt8]? {
+        let pending = Int(BIO_ctrl_pending(outgoing))
+        guard pending > 0 else { return nil }
+        return [UInt8](unsafeUninitializedCapacity: pending) { buffer, count in
+            count = max(0, Int(BIO_read(outgoing, buffer.baseAddress, Int32(pending))))
+        }
+    }
+
+    /// The error after a failed `SSL_*` call that returned `result`, or nil
+    /// when OpenSSL only needs more ciphertext from the peer.
+    func failure(after result: Int32, hostname: String?) -> (any Error)? {
+        let code = SSL_get_error(ssl, result)
+        switch code {
+        case SSL_ERROR_WANT_READ, SSL_ERROR_WANT_WRITE:
+            return nil
+        case SSL_ERROR_SSL:
+            let queued = ERR_peek_error()
+            let verify = SSL_get_verify_result(ssl)
+            if Int32(queued & 0x7FFFFF) == SSL_R_CERTIFICATE_VERIFY_FAILED, verify != X509_V_OK {  // ERR_GET_REASON
+                ERR_clear_error()
+                return SSLCertVerificationError(code: verify, hostname: hostname)
+            }
+            return SSLError.fromQueue("SSL error")
+        case SSL_ERROR_ZERO_RETURN:
+            return SSLError(library: "SSL", reason: "ZERO_RETURN", message: "TLS/SSL connection has been closed (EOF)")
+        default:
+            return SSLError.fromQueue("EOF occurred in violation of protocol")
+        }
+    }
+
+    // MARK: What the handshake settled
+
+    func peerCertificate() -> PeerCertificate? {
+        guard let x509 = SSL_get1_peer_certificate(ssl) else { return nil }
+        defer { X509_free(x509) }
+        return PeerCertificate(x509)
+    }
+
+    func cipher() -> SSLCipher? {
+        guard let cipher = SSL_get_current_cipher(ssl), let name = SSL_CIPHER_get_name(cipher),
+              let version = SSL_get_version(ssl) else { return nil }
+        return SSLCipher(name: String(cString: name), protocolVersion: String(cString: version),
+                         secretBits: Int(SSL_CIPHER_get_bits(cipher, nil)))
+    }
+
+    func selectedALPN() -> String? {
+        var data: UnsafePointer<UInt8>?
+        var length: UInt32 = 0
+        SSL_get0_alpn_selected(ssl, &data, &length)
+        guard let data, length > 0 else { return nil }
+        return String(decoding: UnsafeBufferPointer(start: data, count: Int(length)), as: UTF8.self)
+    }
+}
+
+/// The negotiated cipher, as a TLS connection's `getExtraInfo("cipher")`
+/// gives it (Python's `(name, protocol, secret_bits)` tuple).
+public struct SSLCipher: Sendable, Equatable {
+    /// `TLS_AES_256_GCM_SHA384`, `ECDHE-ECDSA-AES256-GCM-SHA384`, …
+    public var name: String
+    /// `TLSv1.2` or `TLSv1.3`.
+    public var protocolVersion: String
+    public var secretBits: Int
+}
