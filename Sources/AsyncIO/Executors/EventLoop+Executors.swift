@@ -106,10 +106,11 @@ extension EventLoop {
     }
 
     /// At `close()`: the default executor stops taking work; its threads end
-    /// once they are idle (asyncio's `close` calls `shutdown(wait=False)`).
+    /// once they are idle (asyncio's `close` calls `shutdown(wait=False)`),
+    /// and are joined at once if they are idle already.
     @LoopActor
     func releaseDefaultExecutor() {
-        executors.executor?.shutdown(wait: false)
+        executors.executor?.shutdownJoiningIfIdle()
         executors.executor = nil
     }
 }
