@@ -7,7 +7,12 @@ import Glibc
 /// The echo server and client of the documentation's two I/O chapters.
 /// Every line is `name: message`, as the scripts' logging prints them.
 struct EchoDemo {
-    enum Style { case `protocol`, streams }
+    enum Style {
+        case `protocol`, streams
+        /// The streams pair over TLS: the server's context (with its
+        /// certificate) and the client's (what it trusts).
+        case tlsStreams(server: SSLContext, client: SSLContext)
+    }
     let style: Style
     /// Leaves out the server's per-connection lines (for load tests).
     var quiet = false
@@ -90,6 +95,9 @@ struct EchoDemo {
             try await loop.createServer({ [quiet] in EchoServer(quiet: quiet) }, host: host, port: port)
         case .streams:
             try await loop.startServer({ [quiet] in try await echo($0, $1, quiet: quiet) }, host: host, port: port)
+        case .tlsStreams(let context, _):
+            try await loop.startServer({ [quiet] in try await sslEcho($0, $1, quiet: quiet) }, host: host, port: port,
+                                       ssl: context)
         }
     }
 
@@ -103,6 +111,8 @@ struct EchoDemo {
             _ = try await done.value
         case .streams:
             try await echoClient(loop, host: host, port: port, messages: messages)
+        case .tlsStreams(_, let context):
+            try await sslEchoClient(loop, host: host, port: port, context: context, messages: messages)
         }
     }
 
@@ -116,6 +126,10 @@ struct EchoDemo {
             throw DemoFailure(message: "cannot \(action) \(host) port \(port): [Errno \(error.errno)] \(error.message)")
         } catch let error as ConnectionErrors {
             throw DemoFailure(message: "cannot \(action) \(host) port \(port): \(error)")
+        } catch let error as SSLCertVerificationError {
+            throw DemoFailure(message: "TLS with \(host) port \(port) failed: \(error)")
+        } catch let error as SSLError {
+            throw DemoFailure(message: "TLS with \(host) port \(port) failed: \(error)")
         }
     }
 }
