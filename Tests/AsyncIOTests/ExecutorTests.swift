@@ -154,3 +154,29 @@ private func threadNames() -> [String] {
     }
     return names
 }
+
+@Suite(.timeLimit(.minutes(1))) struct ThreadNameTests {
+    @Test func aPrefixWhoseCutSplitsACharacterStillNamesTheWorker() throws {
+        let name = try runLoop { loop -> String in
+            let pool = ThreadPoolExecutor(maxWorkers: 1, threadNamePrefix: "Работник")
+            defer { pool.shutdown() }
+            return try await loop.runInExecutor(pool) { currentThreadName }.value
+        }
+        #expect(name == "Работник_0")
+    }
+
+    @Test func toThreadOnAShutDownDefaultPoolIsRefused() throws {
+        let refused = try runLoop { loop -> Bool in
+            let pool = ThreadPoolExecutor(maxWorkers: 1)
+            loop.setDefaultExecutor(pool)
+            pool.shutdown()
+            do {
+                _ = try await toThread { 1 }
+                return false
+            } catch is ExecutorShutdownError {
+                return true
+            }
+        }
+        #expect(refused)
+    }
+}

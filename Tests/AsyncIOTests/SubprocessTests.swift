@@ -474,3 +474,43 @@ private final class TransportKeeper: SubprocessProtocol {
     func connectionMade(_ transport: SubprocessTransport) { self.transport = transport }
     func connectionLost(_ error: (any Error)?) { try? done.setResult(()) }
 }
+
+/// Edge cases found in review: cancellation while the pipes connect, and
+/// descriptors given by number.
+@Suite(.timeLimit(.minutes(1))) struct SubprocessEdgeTests {
+    @Test func cancellingWhileThePipesConnectEndsTheCallAndTheChild() throws {
+        let (cancelled, watched) = try runLoop { loop -> (Bool, Int) in
+            let starting = loop.createTask { try await createSubprocessExec("/bin/sleep", ["30"], stdout: .pipe) }
+            try await sleep(0)  // the task has spawned the child and waits for its pipes
+            starting.cancel()
+            var cancelled = false
+            do { _ = try await starting.value } catch is CancelledError { cancelled = true }
+            return (cancelled, loop.childWatcher.children.count)
+        }
+        #expect(cancelled)
+        #expect(watched == 0, "the child was killed and reaped")
+    }
+
+    @Test func aDescriptorGivenByANumberTheChildAlsoUsesIsTheParents() throws {
+        // stdout becomes a pipe first; stderr asks for the parent's 1, which
+        // must not be the pipe that has just taken the child's 1.
+        let out = try runLoop { _ -> String in
+            let process = try await createSubprocessShell("echo out; echo 'asyncio subprocess test: stderr to the parent stdout' >&2",
+                                                          stdout: .pipe, stderr: .fileDescriptor(1))
+            return String(decoding: try await process.communicate().stdout ?? [], as: UTF8.self)
+        }
+        #expect(out == "out\n")
+    }
+
+    @Test func aDescriptorThatIsNotOpenIsAnErrorAboutTheDescriptor() throws {
+        let message = try runLoop { _ -> String in
+            do {
+                _ = try await createSubprocessExec("/bin/true", stdin: .fileDescriptor(987_654))
+                return "started"
+            } catch let error as OSError {
+                return "\(error.errno) \(error.filename ?? "no file")"
+            }
+        }
+        #expect(message == "\(EBADF) no file")
+    }
+}

@@ -150,6 +150,8 @@ extension Future {
 public func toThread<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
     let loop = runningLoop()
     let executor = try loop.defaultExecutorForUse()
+    // A shut-down pool would run the task's job on this thread instead.
+    guard !executor.isShutDownForWork else { throw ExecutorShutdownError() }
     let future = Future<T>(loop: loop)
     let task = startCopyingTaskLocals(on: executor) {
         let outcome = Result { try work() }

@@ -60,29 +60,41 @@ public final class ThreadPoolExecutor: TaskExecutor, @unchecked Sendable {
     }
 
     /// Queues `item`; throws `ExecutorShutdownError` after `shutdown`.
-    func submit(_ item: WorkItem) throws(ExecutorShutdownError) {
-        guard add(.item(item)) else { throw ExecutorShutdownError() }
+    func submit(_ item: WorkItem) throws {
+        switch add(.item(item)) {
+        case .added: return
+        case .shutDown: throw ExecutorShutdownError()
+        case .noThread: throw OSError(errno: EAGAIN, operation: "can't start new thread")
+        }
     }
+
+    private enum Admission { case added, shutDown, noThread }
 
     /// Task-executor entry point: a job of a task that prefers this pool.
     public func enqueue(_ job: consuming ExecutorJob) {
         let job = UnownedJob(job)
         // A job must run even after shutdown, or its task never ends.
-        if !add(.job(job)) { job.runSynchronously(on: asUnownedTaskExecutor()) }
+        if add(.job(job)) != .added { job.runSynchronously(on: asUnownedTaskExecutor()) }
     }
 
-    private func add(_ work: Work) -> Bool {
+    private func add(_ work: Work) -> Admission {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
-        guard !isShutDown else { return false }
+        guard !isShutDown else { return .shutDown }
         queue.append(work)
         queued.store(queue.count, ordering: .releasing)
         if queue.count > idle + watching, threads.count < maxWorkers {
             startWorker()
+            if threads.isEmpty {
+                // No thread could be started and none exists: nobody would run it.
+                queue.removeLast()
+                queued.store(queue.count, ordering: .releasing)
+                return .noThread
+            }
         } else {
             pthread_cond_signal(workAvailable)
         }
-        return true
+        return .added
     }
 
     /// With `mutex` held.
@@ -148,6 +160,13 @@ public final class ThreadPoolExecutor: TaskExecutor, @unchecked Sendable {
             for _ in 0..<64 where queued.load(ordering: .acquiring) > 0 { return true }
         } while monotonicSeconds() < deadline
         return false
+    }
+
+    /// Whether `shutdown` was called: new work is refused.
+    public var isShutDownForWork: Bool {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        return isShutDown
     }
 
     /// Stops taking work (Python's `shutdown`). With `cancelFutures`, items

@@ -28,6 +28,7 @@ extension EventLoop {
     /// Hands an item to the loop through the locked inbox and wakes it.
     func enqueueFromAnyThread(_ item: ReadyItem) {
         let mustWake = inbox.withLock { inbox in
+            guard !inbox.isClosed else { return false }
             inbox.items.append(item)
             inboxCount.store(inbox.items.count, ordering: .releasing)
             guard !inbox.wakePending else { return false }

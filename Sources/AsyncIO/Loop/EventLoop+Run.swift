@@ -80,7 +80,10 @@ extension EventLoop {
         state = .closed
         ready.removeAll()
         watches.removeAll()
-        inbox.withLock { $0.items.removeAll() }
+        inbox.withLock {
+            $0.items.removeAll()
+            $0.isClosed = true
+        }
         LoopActor.withLoop(self) {
             timers.removeAll()
             deferredMemoryRelease = nil

@@ -37,6 +37,9 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
         var items: [ReadyItem] = []
         /// A wake-up write is in flight; further senders need not write.
         var wakePending = false
+        /// The loop closed: what arrives now would never run, and would keep
+        /// what it captured (often the loop) alive, so it is dropped.
+        var isClosed = false
     }
 
     enum State { case idle, running, closed }

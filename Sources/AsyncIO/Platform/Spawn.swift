@@ -36,6 +36,24 @@ enum Spawn {
     /// for such a `dup2`, as POSIX asks.
     static func start(program: String, arguments: [String], name: String? = nil, environment: [String: String]?,
                       directory: String?, descriptors: [ChildDescriptor]) throws(OSError) -> pid_t {
+        // The child's descriptors are set up in order, 0 first: a source
+        // numbered below the last target could be overwritten before it is
+        // copied, so such sources are copied above them first, as CPython does.
+        var scratch: [Int32] = []
+        defer { for fd in scratch { SystemCall.close(fd) } }
+        var descriptors = descriptors
+        for (index, descriptor) in descriptors.enumerated() {
+            guard case .copy(let fd) = descriptor else { continue }
+            guard fcntl(fd, F_GETFD) >= 0 else {
+                throw OSError(errno: EBADF, operation: "descriptor \(fd) for the child's descriptor \(index)")
+            }
+            if fd < Int32(descriptors.count), fd != Int32(index) {
+                let copy = fcntl(fd, F_DUPFD_CLOEXEC, Int32(descriptors.count))
+                guard copy >= 0 else { throw OSError(errno: errno, operation: "fcntl(F_DUPFD_CLOEXEC)") }
+                scratch.append(copy)
+                descriptors[index] = .copy(copy)
+            }
+        }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }

@@ -34,7 +34,9 @@ enum ThreadName {
     static func set(_ name: String) {
         if let old = pthread_getspecific(key) { Unmanaged<Box>.fromOpaque(old).release() }
         pthread_setspecific(key, Unmanaged.passRetained(Box(name)).toOpaque())
-        pthread_setname_np(pthread_self(), String(name.utf8.prefix(15))!)
+        // Bytes, not characters: Linux keeps 15, and a cut may split one.
+        let bytes = Array(name.utf8.prefix(15)).map { CChar(bitPattern: $0) } + [0]
+        pthread_setname_np(pthread_self(), bytes)
     }
 
     static func systemID() -> Int32 { clinux_gettid() }

@@ -40,6 +40,9 @@ public final class SubprocessTransport: LoopResource, @LoopActor CustomStringCon
     /// `processExited` and `connectionLost` are scheduled or done.
     private var finished = false
     public private(set) var isClosing = false
+    /// The loop closed with the child running: it is reaped elsewhere, so
+    /// its PID may be reused and must not be signalled.
+    private var isDetached = false
 
     init(loop: EventLoop, pid: Int32, protocol protocolObject: any SubprocessProtocol) {
         self.loop = loop
@@ -61,7 +64,16 @@ public final class SubprocessTransport: LoopResource, @LoopActor CustomStringCon
             _ = StreamTransport(loop: loop, channel: .pipe(PipeChannel(fd: parent, isWriteEnd: child == 0)),
                                 protocol: link, waiter: waiter)
         }
-        for waiter in waiters { try await waiter.value }
+        do {
+            for waiter in waiters { try await waiter.value }
+        } catch {
+            // Never connected: the protocol hears nothing, and what happens
+            // next (the exit, the pipes closing) is not held back for a
+            // `connectionMade` that will not come, so `wait()` can return.
+            pendingCalls = nil
+            protocolObject = nil
+            throw error
+        }
         let connected = Future<Void>(loop: loop)
         loop.callSoon(label: "connection_made") { [self] in protocolObject?.connectionMade(self) }
         for call in pendingCalls ?? [] { loop.callSoon(label: "subprocess event", call) }
@@ -138,6 +150,7 @@ public final class SubprocessTransport: LoopResource, @LoopActor CustomStringCon
             if finished { throw OSError(errno: ESRCH, operation: "kill") }
             return
         }
+        guard !isDetached else { throw OSError(errno: ESRCH, operation: "kill") }
         // Safe from PID reuse: the child is not reaped before `returncode` is set.
         _ = try SystemCall.run("kill") { systemKill(pid, signal) }
     }
@@ -154,7 +167,7 @@ public final class SubprocessTransport: LoopResource, @LoopActor CustomStringCon
         guard !isClosing else { return }
         isClosing = true
         for link in pipes.values { link.pipe?.close() }
-        if returncode == nil { _ = systemKill(pid, SIGKILL) }
+        if returncode == nil, !isDetached { _ = systemKill(pid, SIGKILL) }
     }
 
     /// The loop closes with the child running: the child is left running,
@@ -164,6 +177,7 @@ public final class SubprocessTransport: LoopResource, @LoopActor CustomStringCon
         for link in pipes.values { link.pipe?.abort() }
         exitWaiters = []
         protocolObject = nil
+        isDetached = true
         loop.openResources.remove(self)
     }
 
