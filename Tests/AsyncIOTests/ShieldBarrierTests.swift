@@ -160,3 +160,20 @@ import Testing
         #expect(group.split { $0 is ExceptionGroup }.match?.message == "outer")
     }
 }
+
+@LoopActor
+private func fetch(_ id: Int) async throws -> String {
+    try await sleep(for: .milliseconds(10 * id))
+    return "item \(id)"
+}
+
+@Suite struct GuideExampleTests {
+    /// docs/guide.md's first program, as written there.
+    @Test func theGuidesFirstProgramRuns() throws {
+        let items = try run {
+            let tasks = (1...3).map { id in createTask { try await fetch(id) } }
+            return try await gather(tasks)
+        }
+        #expect(items == ["item 1", "item 2", "item 3"])
+    }
+}
