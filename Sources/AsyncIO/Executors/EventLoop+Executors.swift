@@ -105,12 +105,16 @@ extension EventLoop {
         try? await done.waitUntilDone()
     }
 
-    /// At `close()`: the default executor stops taking work; its threads end
-    /// once they are idle (asyncio's `close` calls `shutdown(wait=False)`),
-    /// and are joined at once if they are idle already.
+    /// At `close()`: the default executor stops taking work. With calls
+    /// still out, its threads end once those are done, unwaited for
+    /// (asyncio's `close` calls `shutdown(wait=False)`); with none, they are
+    /// joined, which takes no time: threads left running at exit keep the C
+    /// library from freeing their state (valgrind reports it lost). A pool
+    /// set as default and shared with other loops may make this wait for
+    /// their calls.
     @LoopActor
     func releaseDefaultExecutor() {
-        executors.executor?.shutdownJoiningIfIdle()
+        executors.executor?.shutdown(wait: executors.callsInFlight == 0)
         executors.executor = nil
     }
 }
@@ -155,10 +159,17 @@ public func toThread<T: Sendable>(_ work: @escaping @Sendable () throws -> T) as
     let future = Future<T>(loop: loop)
     let task = startCopyingTaskLocals(on: executor) {
         let outcome = Result { try work() }
-        loop.callSoonThreadsafe(label: "to_thread result") { future.complete(with: outcome) }
+        loop.callSoonThreadsafe(label: "to_thread result") {
+            loop.executors.callsInFlight -= 1
+            future.complete(with: outcome)
+        }
     } cancelled: {
-        loop.callSoonThreadsafe(label: "to_thread cancelled") { _ = future.cancel() }
+        loop.callSoonThreadsafe(label: "to_thread cancelled") {
+            loop.executors.callsInFlight -= 1
+            _ = future.cancel()
+        }
     }
+    loop.executors.callsInFlight += 1
     do {
         return try await future.value
     } catch let error as CancelledError {

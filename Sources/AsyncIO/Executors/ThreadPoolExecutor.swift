@@ -175,23 +175,7 @@ public final class ThreadPoolExecutor: TaskExecutor, @unchecked Sendable {
     /// exit on their own when the queue is empty. Never call it with
     /// `wait` from a worker of this pool.
     public func shutdown(wait: Bool = true, cancelFutures: Bool = false) {
-        shutdown(wait: { _ in wait }, cancelFutures: cancelFutures)
-    }
-
-    /// `shutdown(wait: false)`, except that workers are joined when every
-    /// one of them is idle, which takes no time: for a loop's `close()`, so
-    /// that the threads of a default executor nobody is using do not
-    /// outlive it (a process that exits with them running cannot run the C
-    /// library's clean-up, which valgrind reports as lost memory).
-    func shutdownJoiningIfIdle() {
-        shutdown(wait: { pool in pool.queue.isEmpty && pool.idle + pool.watching == pool.threads.count },
-                 cancelFutures: false)
-    }
-
-    /// `wait` decides, with `mutex` held, whether to join the workers.
-    private func shutdown(wait: (ThreadPoolExecutor) -> Bool, cancelFutures: Bool) {
         pthread_mutex_lock(mutex)
-        let wait = wait(self)
         isShutDown = true
         var cancelled: [WorkItem] = []
         if cancelFutures {
