@@ -5,6 +5,12 @@ import Musl
 #endif
 import CLinux
 
+#if canImport(Glibc)
+private let systemKill = Glibc.kill
+#else
+private let systemKill = Musl.kill
+#endif
+
 /// How one of the child's first descriptors (0, 1, 2, and 3 for a
 /// process-pool worker) is set up.
 enum ChildDescriptor {
@@ -105,6 +111,12 @@ enum Spawn {
             return OSError(errno: errno, operation: "chdir", filename: directory)
         }
         return OSError(errno: error, operation: "posix_spawn", filename: program)
+    }
+
+    /// Sends `signal` to the child `pid`. The caller must know the child is
+    /// not reaped yet: after `reap`, the PID may name another process.
+    static func send(_ signal: Int32, to pid: pid_t) throws(OSError) {
+        _ = try SystemCall.run("kill") { systemKill(pid, signal) }
     }
 
     /// The child's return code once it has ended, as Python reports it:

@@ -4,12 +4,6 @@ import Glibc
 import Musl
 #endif
 
-#if canImport(Glibc)
-private let systemKill = Glibc.kill
-#else
-private let systemKill = Musl.kill
-#endif
-
 /// A running child process and the pipes to it (asyncio's
 /// `SubprocessTransport`).
 ///
@@ -152,7 +146,7 @@ public final class SubprocessTransport: LoopResource, @LoopActor CustomStringCon
         }
         guard !isDetached else { throw OSError(errno: ESRCH, operation: "kill") }
         // Safe from PID reuse: the child is not reaped before `returncode` is set.
-        _ = try SystemCall.run("kill") { systemKill(pid, signal) }
+        try Spawn.send(signal, to: pid)
     }
 
     /// Asks the child to stop (SIGTERM).
@@ -167,7 +161,7 @@ public final class SubprocessTransport: LoopResource, @LoopActor CustomStringCon
         guard !isClosing else { return }
         isClosing = true
         for link in pipes.values { link.pipe?.close() }
-        if returncode == nil, !isDetached { _ = systemKill(pid, SIGKILL) }
+        if returncode == nil, !isDetached { try? Spawn.send(SIGKILL, to: pid) }
     }
 
     /// The loop closes with the child running: the child is left running,

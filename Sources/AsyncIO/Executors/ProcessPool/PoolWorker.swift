@@ -6,12 +6,6 @@ import Musl
 import CLinux
 import DequeModule
 
-#if canImport(Glibc)
-private let systemKill = Glibc.kill
-#else
-private let systemKill = Musl.kill
-#endif
-
 /// The pool's side of one worker process: three pipes on the loop and the
 /// calls sent to it, oldest first.
 ///
@@ -195,7 +189,7 @@ final class PoolWorker: LoopResource {
         outgoing.removeAll()
         stdinClosed = true
         // Not reaped yet (`returncode` is nil), so the PID is still this child's.
-        if returncode == nil { _ = systemKill(pid, SIGKILL) }
+        if returncode == nil { try? Spawn.send(SIGKILL, to: pid) }
         requests.abort()
         responses.abort()
         output.abort()
