@@ -60,7 +60,7 @@ enum ByteChannel {
     func read(into buffer: UnsafeMutableRawBufferPointer) throws(OSError) -> IOResult<Int> {
         switch self {
         case .socket(let socket): try Socket.receive(socket.fd, into: buffer)
-        case .pipe(let pipe): try Pipe.read(pipe.fd, into: buffer)
+        case .pipe(let pipe): try pipe.read(into: buffer)
         }
     }
 
@@ -68,7 +68,7 @@ enum ByteChannel {
     func write(_ bytes: UnsafeRawBufferPointer) throws(OSError) -> IOResult<Int> {
         switch self {
         case .socket(let socket): try Socket.send(socket.fd, bytes)
-        case .pipe(let pipe): try Pipe.write(pipe.fd, bytes)
+        case .pipe(let pipe): try pipe.write(bytes)
         }
     }
 
@@ -77,15 +77,6 @@ enum ByteChannel {
         switch self {
         case .socket(let socket): try Socket.sendMany(socket.fd, vectors)
         case .pipe(let pipe): try Pipe.writeMany(pipe.fd, vectors)
-        }
-    }
-
-    /// A write could not take everything, or a read took as much as a
-    /// pipe holds by default: the peer is slower or faster than us.
-    func filled() {
-        switch self {
-        case .socket: break
-        case .pipe(let pipe): pipe.filled()
         }
     }
 
@@ -153,10 +144,31 @@ final class PipeChannel {
         self.isWriteEnd = isWriteEnd
     }
 
+    /// A read that takes as much as a pipe holds by default (64 KiB) found
+    /// it full: the writer is faster than us.
+    private static let fullRead = 1 << 16
+
+    @inline(__always)
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws(OSError) -> IOResult<Int> {
+        let result = try Pipe.read(fd, into: buffer)
+        if case .processed(let count) = result, count >= Self.fullRead { filled() }
+        return result
+    }
+
+    /// A write the pipe did not take whole found it full: the reader is
+    /// slower than us.
+    @inline(__always)
+    func write(_ bytes: UnsafeRawBufferPointer) throws(OSError) -> IOResult<Int> {
+        let result = try Pipe.write(fd, bytes)
+        let sent = if case .processed(let count) = result { count } else { 0 }
+        if sent < bytes.count { filled() }
+        return result
+    }
+
     /// The pipe filled up: it carries bulk data, so it gets a larger
     /// buffer, once. Pipes that never fill (most) keep the default and cost
     /// the system nothing more.
-    func filled() {
+    private func filled() {
         guard !isGrown else { return }
         isGrown = true
         Pipe.grow(fd)

@@ -92,16 +92,12 @@ final class StreamTransport: Transport, LoopResource {
                 precondition(target.count > 0, "getBuffer() returned an empty buffer")
                 capacity = target.count
                 result = try channel.read(into: target)
-                if case .processed(let count) = result, count > 0 {
-                    if count >= fullPipeRead { channel.filled() }
-                    buffered.bufferUpdated(count)
-                }
+                if case .processed(let count) = result, count > 0 { buffered.bufferUpdated(count) }
             case .streaming(let streaming)?:
                 let target = loop.receiveBuffer
                 capacity = target.count
                 result = try channel.read(into: target)
                 if case .processed(let count) = result, count > 0 {
-                    if count >= fullPipeRead { channel.filled() }
                     streaming.dataReceived(Array(UnsafeRawBufferPointer(rebasing: target[..<count])))
                 }
             }
@@ -174,7 +170,6 @@ final class StreamTransport: Transport, LoopResource {
                 let result = try data.withUnsafeBytes { bytes throws(OSError) in try channel.write(bytes) }
                 let sent = if case .processed(let count) = result { count } else { 0 }
                 if sent == data.count { return }
-                channel.filled()
                 queue.append(data, sent: sent)
                 try loop.addWriter(channel.fd, label: "transport write") { [self] in writeReady() }
             } catch {
@@ -327,9 +322,6 @@ final class StreamTransport: Transport, LoopResource {
 
     func getExtraInfo(_ name: String) -> Any? { channel.extraInfo(name, isOpen: !descriptorClosed) }
 }
-
-/// A read this long emptied a full pipe of the default size (64 KiB).
-private let fullPipeRead = 1 << 16
 
 /// A transport's protocol, by the way it takes incoming bytes.
 @LoopActor
