@@ -112,7 +112,7 @@ struct EchoDemo {
         case .streams:
             try await echoClient(loop, host: host, port: port, messages: messages)
         case .tlsStreams(_, let context):
-            try await sslEchoClient(loop, host: host, port: port, context: context, messages: messages)
+            try await echoClient(loop, host: host, port: port, messages: messages, ssl: context)
         }
     }
 
@@ -265,15 +265,17 @@ func echo(_ reader: StreamReader, _ writer: StreamWriter, quiet: Bool = false) a
     writer.close()
 }
 
+/// With `ssl`, asyncio_echo_client_ssl.py's: TLS cannot close one
+/// direction (`writeEof`), so a NUL byte ends the message.
 @LoopActor
-func echoClient(_ loop: EventLoop, host: String, port: Int, messages: [[UInt8]]) async throws {
+func echoClient(_ loop: EventLoop, host: String, port: Int, messages: [[UInt8]], ssl: SSLContext? = nil) async throws {
     logLine("echo_client", "connecting to \(host) port \(port)")
-    let (reader, writer) = try await loop.openConnection(host: host, port: port)
+    let (reader, writer) = try await loop.openConnection(host: host, port: port, ssl: ssl)
     for message in messages {
         writer.write(message)
         logLine("echo_client", "sending \(pythonRepr(bytes: message))")
     }
-    writer.writeEof()
+    if ssl == nil { writer.writeEof() } else { writer.write([0]) }
     try await writer.drain()
     logLine("echo_client", "waiting for response")
     while true {

@@ -163,27 +163,3 @@ func sslEcho(_ reader: StreamReader, _ writer: StreamWriter, quiet: Bool = false
         }
     }
 }
-
-/// asyncio_echo_client_ssl.py's `echo_client`.
-@LoopActor
-func sslEchoClient(_ loop: EventLoop, host: String, port: Int, context: SSLContext, messages: [[UInt8]]) async throws {
-    logLine("echo_client", "connecting to \(host) port \(port)")
-    let (reader, writer) = try await loop.openConnection(host: host, port: port, ssl: context)
-    for message in messages {
-        writer.write(message)
-        logLine("echo_client", "sending \(pythonRepr(bytes: message))")
-    }
-    // TLS cannot close one direction (writeEof), so a NUL byte ends the message.
-    writer.write([0])
-    try await writer.drain()
-    logLine("echo_client", "waiting for response")
-    while true {
-        let data = try await reader.read(128)
-        if data.isEmpty {
-            logLine("echo_client", "closing")
-            writer.close()
-            return
-        }
-        logLine("echo_client", "received \(pythonRepr(bytes: data))")
-    }
-}
