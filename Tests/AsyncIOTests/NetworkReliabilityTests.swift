@@ -19,14 +19,20 @@ func startStreamEcho(_ loop: EventLoop, backlog: Int = 100,
                      onConnection: @escaping @LoopActor (StreamReader, StreamWriter) -> Void = { _, _ in }) async throws -> Server {
     try await loop.startServer({ reader, writer in
         onConnection(reader, writer)
-        while true {
-            let data = try await reader.read(64 * 1024)
-            if data.isEmpty { break }
-            writer.write(data)
-            try await writer.drain()
-        }
-        writer.close()
+        try await echoUntilEnd(reader, writer)
     }, host: "127.0.0.1", port: 0, backlog: backlog)
+}
+
+/// Echoes until the client's end of stream, then closes.
+@LoopActor
+func echoUntilEnd(_ reader: StreamReader, _ writer: StreamWriter) async throws {
+    while true {
+        let data = try await reader.read(64 * 1024)
+        if data.isEmpty { break }
+        writer.write(data)
+        try await writer.drain()
+    }
+    writer.close()
 }
 
 /// Whether two byte arrays are equal, compared with memcmp.

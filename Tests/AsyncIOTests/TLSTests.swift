@@ -25,18 +25,6 @@ private struct TLSPair {
     }
 }
 
-/// Echoes until the client's end of stream, then closes.
-@LoopActor
-private func echoUntilEnd(_ reader: StreamReader, _ writer: StreamWriter) async throws {
-    while true {
-        let data = try await reader.read(64 * 1024)
-        if data.isEmpty { break }
-        writer.write(data)
-        try await writer.drain()
-    }
-    writer.close()
-}
-
 /// Records what a plain (non-TLS) client sees.
 @LoopActor
 private final class PlainProbe: StreamingProtocol {
