@@ -30,10 +30,14 @@ let package = Package(
             dependencies: [
                 "AsyncIO",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .target(name: "TestSupport", dependencies: ["CLinux"], path: "Tests/TestSupport"),
-        .testTarget(name: "AsyncIOTests", dependencies: ["AsyncIO", "TestSupport"]),
+        .testTarget(
+            name: "AsyncIOTests",
+            dependencies: ["AsyncIO", "TestSupport", .product(name: "Logging", package: "swift-log")]
+        ),
         .testTarget(
             name: "AsyncIODemoTests",
             dependencies: ["AsyncIODemo", "TestSupport"],

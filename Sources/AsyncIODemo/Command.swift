@@ -24,6 +24,7 @@ struct AsyncIODemo: ParsableCommand {
         // worker, serve the pool and exit (see WorkerFunctions.swift).
         registerWorkerFunctions()
         ProcessPoolExecutor.runWorkerIfRequested()
+        DemoLogging.bootstrap()
         // A reader of standard output that goes away (`| head`) must not
         // kill a running server: writes then fail with EPIPE instead.
         signal(SIGPIPE, SIG_IGN)
@@ -53,6 +54,8 @@ struct AsyncIODemo: ParsableCommand {
     }
 
     static func unknownName(in arguments: [String]) -> String? {
+        // `help TOPIC` names a topic too.
+        let arguments = arguments.first == "help" ? Array(arguments.dropFirst().prefix(1)) : arguments
         guard let name = arguments.first, !name.hasPrefix("-"), name != "help", name != "list" else { return nil }
         guard let topic = topic(named: name) else {
             let hint = nearest(to: name, in: allTopics.flatMap { [$0.name] + $0.aliases } + ["list"]).map { "; did you mean '\($0)'?" } ?? ""
@@ -60,7 +63,7 @@ struct AsyncIODemo: ParsableCommand {
         }
         if arguments.count > 1, !arguments[1].hasPrefix("-"), topic.example(named: arguments[1]) == nil {
             let hint = nearest(to: arguments[1], in: topic.examples.map(\.name)).map { "; did you mean '\($0)'?" } ?? ""
-            return "unknown example '\(arguments[1])' in topic '\(topic.name)'\(hint)"
+            return "unknown example '\(arguments[1])' in topic '\(topic.name)'\(hint) (see `asyncio-demo \(topic.name) --help`)"
         }
         return nil
     }
@@ -78,10 +81,8 @@ struct ListCommand: ParsableCommand {
             return
         }
         for topic in allTopics {
-            print("\(topic.name) — \(topic.section)")
-            for example in topic.examples {
-                print("  \(example.name.padding(to: 22))\(example.summary)")
-            }
+            print(TextLayout.hanging("\(topic.name) —", topic.section, indent: 4))
+            for example in topic.examples { print(TextLayout.exampleRow(example)) }
         }
     }
 }
@@ -89,13 +90,14 @@ struct ListCommand: ParsableCommand {
 /// Runs one example, or every example of the topic under heading lines.
 func runTopic(_ topic: Topic, example name: String?) throws {
     if let name, let example = topic.example(named: name) {
-        try example.run()
+        try example()
         return
     }
     for (index, example) in topic.examples.enumerated() {
         if index > 0 { print() }
         print("$ asyncio-demo \(topic.name) \(example.name)")
-        try example.run()
+        print()
+        try example()
     }
 }
 

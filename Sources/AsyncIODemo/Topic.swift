@@ -46,6 +46,10 @@ enum Normalization: String, CaseIterable, Sendable {
     /// What a name resolves to, and what an address resolves back to,
     /// depend on the machine's /etc/hosts and resolver.
     case resolvedNames = "resolved-names"
+    /// `Executing <Task …> took 0.101 seconds`: how long a step took, and
+    /// whether a quick step crossed a 1 ms threshold, depend on the
+    /// machine's load.
+    case slowCallbacks = "slow-callbacks"
 }
 
 /// One example: a function that prints what the documentation's script prints.
@@ -55,14 +59,22 @@ struct Example: Sendable {
     let summary: String
     /// The asyncio APIs it mirrors, in Python spelling.
     let mirrors: String
+    /// How the documentation's script configures logging.
+    var logging: LogFormat = .unconfigured
     let run: @Sendable () throws -> Void
+
+    /// Runs the example with its logging set up.
+    func callAsFunction() throws {
+        DemoLogging.use(logging)
+        try run()
+    }
 }
 
 /// Every topic's command, in the documentation's order.
 let topicCommands: [any TopicCommand.Type] = [
     CoroutinesCommand.self, SchedulingCommand.self, FuturesCommand.self,
     TasksCommand.self, ControlCommand.self, LocksCommand.self, EchoServerCommand.self, SSLEchoCommand.self,
-    SubprocessCommand.self, SignalsCommand.self, ExecutorsCommand.self, DNSCommand.self,
+    SubprocessCommand.self, SignalsCommand.self, ExecutorsCommand.self, DNSCommand.self, DebugCommand.self,
 ]
 
 let allTopics = topicCommands.map { $0.topic }

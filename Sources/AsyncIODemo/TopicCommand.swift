@@ -15,7 +15,7 @@ extension TopicCommand {
                 Mirrors "\(topic.section)" in the asyncio chapter of Python Module of the Week.
 
                 Examples, in documentation order:
-                \(topic.examples.map { "  \($0.name.padding(to: 22))\($0.summary)" }.joined(separator: "\n"))
+                \(topic.examples.map(TextLayout.exampleRow).joined(separator: "\n"))
                 """,
             aliases: topic.aliases
         )

@@ -13,7 +13,43 @@ import Testing
     @Test func unknownExampleSuggestsTheNearestAndExits64() throws {
         let run = try Demo.run(["tasks", "cancle"])
         #expect(run.status == 64)
-        #expect(run.stderr == "asyncio-demo: unknown example 'cancle' in topic 'tasks'; did you mean 'cancel'?\n")
+        #expect(run.stderr == "asyncio-demo: unknown example 'cancle' in topic 'tasks'; did you mean 'cancel'? (see `asyncio-demo tasks --help`)\n")
+    }
+
+    @Test(arguments: [["nosuch"], ["xyz"], ["tasks", "nosuch"], ["help", "nosuch"]])
+    func aNameCloseToNothingGetsNoHint(_ arguments: [String]) throws {
+        let run = try Demo.run(arguments)
+        #expect(run.status == 64)
+        #expect(run.stderr.hasPrefix("asyncio-demo: unknown "))
+        #expect(!run.stderr.contains("did you mean"))
+    }
+
+    @Test(arguments: [(["locks", "sem"], "semaphore"), (["tsks"], "tasks"), (["help", "lcks"], "locks")])
+    func aPrefixOrACloseNameIsSuggested(_ arguments: [String], _ suggestion: String) throws {
+        let run = try Demo.run(arguments)
+        #expect(run.status == 64)
+        #expect(run.stderr.contains("did you mean '\(suggestion)'?"))
+    }
+
+    /// Listings and help fit an 80-column terminal, and a summary that
+    /// wraps stays in its column.
+    @Test func listAndTopicHelpWrapWithinEightyColumns() throws {
+        let pages = try [Demo.run(["list"])] + Demo.run(["list", "--json"]).stdout.split(separator: "\n")
+            .compactMap { $0.firstMatch(of: /"name": "([a-z-]+)", "section"/).map { String($0.1) } }
+            .map { try Demo.run([$0, "--help"]) }
+        #expect(pages.count == 14)
+        for page in pages {
+            #expect(page.status == 0)
+            // The usage line and options below it are the parser's own.
+            for line in page.stdout.split(separator: "\n").prefix(while: { !$0.hasPrefix("USAGE:") }) {
+                #expect(line.count < 80, "\(line)")
+            }
+        }
+        let locks = try Demo.run(["locks", "--help"]).stdout
+        #expect(locks.contains("""
+              lock                  A lock taken before the tasks start; a callback
+                                    releases it.
+            """))
     }
 
     @Test func extraArgumentsAreAUsageError() throws {
@@ -33,12 +69,13 @@ import Testing
             "tasks — Executing Tasks Concurrently",
             "control — Control Structures for Tasks",
             "locks — Synchronization Primitives",
-            "echo-server — Asynchronous I/O with Protocol Class Abstractions; Asynchronous I/O Using Coroutines and Streams",
+            "echo-server — Asynchronous I/O with Protocol Class Abstractions; Asynchronous",
             "ssl-echo — Using SSL",
             "subprocess — Working with Subprocesses",
             "signals — Receiving Unix Signals",
             "executors — Combining Coroutines with Threads and Processes",
             "dns — Interacting with Domain Name Services",
+            "debug — Debugging with asyncio",
         ])
         #expect(run.stdout.contains("  cancel-while-waiting  Cancelling a sleeping task interrupts its await.\n"))
     }

@@ -39,7 +39,7 @@ import TestSupport
         let run = try Demo.run(["dns", "getaddrinfo", "no-such-host.invalid", "127.0.0.1"])
         #expect(run.status == 1)
         #expect(run.stdout == "127.0.0.1           : 127.0.0.1\n")
-        #expect(run.stderr.hasPrefix("no-such-host.invalid: socket.gaierror: [Errno -"))
+        #expect(run.stderr.hasPrefix("asyncio-demo: no-such-host.invalid: socket.gaierror: [Errno -"))
         #expect(run.stderr.split(separator: "\n").count == 1)
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 import TestSupport
 
 /// What one run of the built `asyncio-demo` printed, and how it exited.
@@ -21,5 +22,19 @@ enum Demo {
     /// Starts the demo and leaves it running.
     static func start(_ arguments: [String]) throws -> ChildProcess {
         try ChildProcess(binary, arguments)
+    }
+}
+
+extension ChildProcess {
+    /// The port a `--serve` demo listens on, from its `main: starting up on
+    /// HOST port N` line. The asyncio logger's line comes first, as in the
+    /// documentation's output; it must be that one and no other.
+    func readStartupPort(host: String) throws -> Int {
+        let selector = try #require(readLine(timeout: 30))
+        #expect(selector == "asyncio: Using selector: EpollSelector")
+        let line = try #require(readLine(timeout: 30))
+        let prefix = "main: starting up on \(host) port "
+        #expect(line.hasPrefix(prefix))
+        return try #require(Int(line.dropFirst(prefix.count)))
     }
 }

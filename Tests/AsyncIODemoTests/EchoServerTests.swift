@@ -74,7 +74,8 @@ import TestSupport
         server.signal(SIGTERM)
         #expect(server.wait(timeout: 30) == .exited(0))
         #expect(String(decoding: server.stdout, as: UTF8.self)
-            == "main: starting up on 127.0.0.1 port \(port)\nmain: closing server\nmain: closing event loop\n")
+            == "asyncio: Using selector: EpollSelector\n"
+            + "main: starting up on 127.0.0.1 port \(port)\nmain: closing server\nmain: closing event loop\n")
         #expect(String(decoding: server.stderr, as: UTF8.self) == "")
     }
 
@@ -125,10 +126,7 @@ import TestSupport
     private func startServer(_ style: String, quiet: Bool = false) throws -> (ChildProcess, Int) {
         let server = try Demo.start(["echo-server", style, "--serve", "--host", "127.0.0.1", "--port", "0"]
             + (quiet ? ["--quiet"] : []))
-        let line = try #require(server.readLine(timeout: 30))
-        let prefix = "main: starting up on 127.0.0.1 port "
-        #expect(line.hasPrefix(prefix))
-        return (server, try #require(Int(line.dropFirst(prefix.count))))
+        return (server, try server.readStartupPort(host: "127.0.0.1"))
     }
 }
 

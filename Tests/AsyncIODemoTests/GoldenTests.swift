@@ -44,9 +44,9 @@ import Testing
     @Test func everyTopicHasExamples() {
         #expect(Set(Self.cases.map(\.topic)) == [
             "coroutines", "scheduling", "futures", "tasks", "control", "locks", "echo-server", "ssl-echo", "subprocess",
-            "signals", "executors", "dns",
+            "signals", "executors", "dns", "debug",
         ])
-        #expect(Self.cases.count == 37)
+        #expect(Self.cases.count == 39)
     }
 
     /// Every rule a topic declares is one the tests implement; a misspelt
@@ -76,13 +76,13 @@ import Testing
     }
 
     /// Running a whole topic runs its examples in order under heading lines.
-    @Test(arguments: ["coroutines", "futures", "tasks", "locks", "echo-server", "ssl-echo", "signals"])
+    @Test(arguments: ["coroutines", "futures", "tasks", "locks", "echo-server", "ssl-echo", "signals", "debug"])
     func topicRunsEveryExample(_ topic: String) throws {
         let run = try Demo.run([topic])
         #expect(run.status == 0)
         let rules = try Normalizer.rules(named: #require(Self.catalogue.first { $0.name == topic }).normalize)
         let expected = try Self.cases.filter { $0.topic == topic }.map { golden in
-            "$ asyncio-demo \(topic) \(golden.example)\n" + (try String(contentsOf: golden.file, encoding: .utf8))
+            "$ asyncio-demo \(topic) \(golden.example)\n\n" + (try String(contentsOf: golden.file, encoding: .utf8))
         }.joined(separator: "\n")
         #expect(normalise(run.stdout, rules: rules) == expected)
     }

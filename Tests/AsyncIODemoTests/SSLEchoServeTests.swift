@@ -8,10 +8,7 @@ import TestSupport
     private func startServer(writingCertTo path: String) throws -> (ChildProcess, Int) {
         let server = try Demo.start(["ssl-echo", "streams", "--serve", "--host", "localhost", "--port", "0",
                                      "--write-cert", path])
-        let line = try #require(server.readLine(timeout: 30))
-        let prefix = "main: starting up on localhost port "
-        #expect(line.hasPrefix(prefix))
-        return (server, try #require(Int(line.dropFirst(prefix.count))))
+        return (server, try server.readStartupPort(host: "localhost"))
     }
 
     private func temporaryPath(_ name: String) -> String {

@@ -6,7 +6,7 @@
 @LoopActor
 public class FutureCore: AnyFuture, @LoopActor CustomStringConvertible {
     @usableFromInline
-    enum Status: UInt8 { case pending, cancelled, finished, failed }
+    enum Status: UInt8, Sendable { case pending, cancelled, finished, failed }
 
     /// Someone to tell when the future is done, in registration order. (A
     /// "waiter", in this package, is a task waiting in a primitive.)
@@ -32,6 +32,10 @@ public class FutureCore: AnyFuture, @LoopActor CustomStringConvertible {
         self.loop = loop
     }
 
+    deinit {
+        if status == .failed { reportErrorNeverRetrieved() }
+    }
+
     public var isDone: Bool { status != .pending }
     public var isCancelled: Bool { status == .cancelled }
 
@@ -40,7 +44,9 @@ public class FutureCore: AnyFuture, @LoopActor CustomStringConvertible {
         case .pending: throw InvalidStateError("Exception is not set.")
         case .cancelled: throw error!
         case .finished: return nil
-        case .failed: return error
+        case .failed:
+            errorRetrieved()
+            return error
         }
     }
 
@@ -49,7 +55,10 @@ public class FutureCore: AnyFuture, @LoopActor CustomStringConvertible {
     func checkSucceeded() throws {
         switch status {
         case .pending: throw InvalidStateError("Result is not ready.")
-        case .cancelled, .failed: throw error!
+        case .cancelled: throw error!
+        case .failed:
+            errorRetrieved()
+            throw error!
         case .finished: return
         }
     }
@@ -70,6 +79,7 @@ public class FutureCore: AnyFuture, @LoopActor CustomStringConvertible {
 
     func fail(_ error: any Error) {
         self.error = error
+        loop.unretrievedErrors.insert(ObjectIdentifier(self))
         finish(.failed)
     }
 

@@ -110,7 +110,7 @@ extension EventLoop {
                 callExceptionHandler(ExceptionContext(message: "Task was destroyed but it is pending!", task: task))
             }
             for task in pending { task.cancel(message: nil) }
-            openResources.endAll()
+            openResources.endAll(warn: debug)
             var iterations = 0
             while !ready.isEmpty, iterations < Self.maxClosingIterations {
                 runOnce()
@@ -195,7 +195,12 @@ extension EventLoop {
                 let item = ready.removeFirst()
                 instruments?.forEach { $0.beforeRun(item.instrumentKind) }
                 run(item)
-                instruments?.forEach { $0.afterRun(item.instrumentKind) }
+                var kind = item.instrumentKind
+                if case .taskStep = kind {
+                    kind = .taskStep(steppedTask)
+                    steppedTask = nil
+                }
+                instruments?.forEach { $0.afterRun(kind) }
             }
         }
     }
@@ -236,6 +241,7 @@ extension EventLoop {
             task.swiftTaskID = swiftTaskID(of: job)
             tasksBySwiftTask[task.swiftTaskID] = task
         }
+        if instruments != nil, let task = currentTask { steppedTask = task }
         suspendedInRuntime = false
         currentTask = nil
     }

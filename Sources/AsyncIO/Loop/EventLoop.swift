@@ -87,6 +87,13 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
     var exceptionHandler: (@LoopActor (EventLoop, ExceptionContext) -> Void)?
     /// Observers of the scheduler; nil when none, so the hot path pays one test.
     @exclusivity(unchecked) var instruments: [any Instrument]?
+    /// The task whose step just ran, kept for instruments only.
+    @exclusivity(unchecked) var steppedTask: (any AwaitingTask)?
+    /// Failed futures whose error nobody has read yet (see NeverRetrieved.swift).
+    var unretrievedErrors = Set<ObjectIdentifier>()
+    /// Debug mode's instrument; nil when debug mode is off.
+    var slowCallbackMonitor: SlowCallbackMonitor?
+    var slowCallbackThreshold = 0.1
     /// Transports still connected, ended if the loop closes first.
     @exclusivity(unchecked) var openResources = OpenResources()
     /// Tasks not yet done, for `allTasks()` and for cancelling what is left.
@@ -110,6 +117,8 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
 
     public init() {
         EventLoop.registry.withLock { $0.created(self) }
+        asyncioLogger.debug("Using selector: EpollSelector")
+        if EventLoop.debugRequestedByEnvironment { debug = true }
     }
 
     deinit {
@@ -171,6 +180,7 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
     @LoopActor
     func checkOpen() {
         precondition(state != .closed, "Event loop is closed")
+        if slowCallbackMonitor != nil { checkThread() }
     }
 
     // MARK: Exceptions

@@ -25,8 +25,9 @@ public enum ReadyItemKind {
     case sleepTimer
     /// A done callback of this future (asyncio schedules it as a callback).
     case doneCallback(FutureCore)
-    /// A step of a task: running it until its next suspension.
-    case taskStep
+    /// A step of a task: running it until its next suspension. The task is
+    /// known once its step has run (in `afterRun`); before, not always.
+    case taskStep((any AnyLoopTask)?)
 }
 
 extension EventLoop {
@@ -50,7 +51,7 @@ extension EventLoop.ReadyItem {
         case .handle(let handle): .callback(handle)
         case .sleepTimer: .sleepTimer
         case .doneCallback(let future): .doneCallback(future)
-        case .job, .wakeUp: .taskStep
+        case .job, .wakeUp: .taskStep(nil)
         }
     }
 }

@@ -5,6 +5,13 @@ protocol LoopResource: AnyObject {
     /// Ends it at once; its own callbacks (such as `connectionLost`) are
     /// scheduled on the loop as usual.
     func endAtLoopClose()
+    /// What asyncio's `ResourceWarning` calls it when a program leaves it
+    /// open (`transport <…>`, `server <…>`); nil for the loop's own helpers.
+    var unclosedName: String? { get }
+}
+
+extension LoopResource {
+    var unclosedName: String? { nil }
 }
 
 /// The resources open on a loop. Swift frees no reference cycles, and a
@@ -28,8 +35,14 @@ struct OpenResources {
         items[ObjectIdentifier(resource)] = nil
     }
 
-    /// Ends every resource still open.
-    func endAll() {
-        for resource in items.values { resource.endAtLoopClose() }
+    /// Ends every resource still open; with `warn`, logs each as asyncio's
+    /// debug mode reports an unclosed one.
+    func endAll(warn: Bool) {
+        for resource in items.values {
+            if warn, let name = resource.unclosedName {
+                asyncioLogger.warning("ResourceWarning: unclosed \(name)")
+            }
+            resource.endAtLoopClose()
+        }
     }
 }

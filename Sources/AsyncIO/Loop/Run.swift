@@ -14,11 +14,14 @@ extension EventLoop {
 
 /// Runs `main` on a new event loop and returns its result, then cancels the
 /// tasks it left behind, shuts the default executor down and closes the
-/// loop (asyncio's `asyncio.run`).
+/// loop (asyncio's `asyncio.run`). `debug` sets the loop's debug mode; nil
+/// leaves it to the environment (`ASYNCIO_DEBUG`).
 public func run<T: Sendable>(
+    debug: Bool? = nil,
     _ main: @escaping @LoopActor () async throws -> T
 ) throws -> T {
     let loop = EventLoop()
+    if let debug { loop.debug = debug }
     defer {
         cancelRemainingTasks(loop)
         _ = try? loop.runUntilComplete { await loop.shutdownDefaultExecutor() }

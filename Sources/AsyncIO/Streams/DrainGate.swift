@@ -40,7 +40,14 @@ final class DrainGate {
         }
         waiters = []
         if !closed.isDone {
-            if let error { try? closed.setException(error) } else { try? closed.setResult(()) }
+            if let error {
+                try? closed.setException(error)
+                // Awaiting `waitClosed` is optional: a connection that was
+                // reset is no error nobody saw, as asyncio's streams agree.
+                closed.errorRetrieved()
+            } else {
+                try? closed.setResult(())
+            }
         }
     }
 

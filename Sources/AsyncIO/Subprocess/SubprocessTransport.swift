@@ -175,6 +175,8 @@ public final class SubprocessTransport: LoopResource, @LoopActor CustomStringCon
         loop.openResources.remove(self)
     }
 
+    var unclosedName: String? { "transport \(description)" }
+
     public var description: String {
         let state = isClosing ? " closed" : ""
         let code = returncode.map { " returncode=\($0)" } ?? " running"

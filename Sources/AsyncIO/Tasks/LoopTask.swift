@@ -141,6 +141,7 @@ public final class LoopTask<T: Sendable>: Future<T>, AwaitingTask {
             liveIndex = -1
         }
         if swiftTaskID != 0 { loop.tasksBySwiftTask[swiftTaskID] = nil }
+        if loop.instruments != nil { loop.steppedTask = self }
         loop.currentTask = nil
     }
 
@@ -286,6 +287,7 @@ public final class LoopTask<T: Sendable>: Future<T>, AwaitingTask {
         let place = isDone ? "done, defined at" : "running at"
         info.insert("coro=<\(coroutine)() \(place) \(location)>", at: 2)
         if !isDone, let awaited = waitingOn?.repr { info.append("wait_for=\(awaited)") }
+        if loop.debug { info.append("created at \(location)") }
         return "<Task \(info.joined(separator: " "))>"
     }
 }

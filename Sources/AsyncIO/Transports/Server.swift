@@ -42,6 +42,10 @@ public final class Server: LoopResource {
 
     public var isServing: Bool { serving }
 
+    var unclosedName: String? {
+        "server <Server sockets=[\(addresses.map { "\($0)" }.joined(separator: ", "))]>"
+    }
+
     /// Starts accepting connections; does nothing if already serving.
     public func startServing() throws {
         guard !serving, !closed else { return }

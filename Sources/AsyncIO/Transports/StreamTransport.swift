@@ -321,6 +321,8 @@ final class StreamTransport: Transport, LoopResource {
     }
 
     func getExtraInfo(_ name: String) -> Any? { channel.extraInfo(name, isOpen: !descriptorClosed) }
+
+    var unclosedName: String? { "transport \(description)" }
 }
 
 /// A transport's protocol, by the way it takes incoming bytes.

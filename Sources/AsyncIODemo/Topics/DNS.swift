@@ -58,7 +58,7 @@ private func lookUpAddresses(_ hosts: [String]) throws -> Bool {
                     print("\(host.padding(toWidth: 20)): \(info.address.host)")
                 }
             } catch let error as GAIError {
-                printError("\(host): socket.gaierror: \(error)")
+                printError("asyncio-demo: \(host): socket.gaierror: \(error)")
                 allResolved = false
             }
         }
@@ -73,7 +73,7 @@ private func lookUpNames(_ addresses: [String]) throws -> Bool {
         var allResolved = true
         for text in addresses {
             guard let address = SocketAddress(ip: text, port: 443) else {
-                printError("\(text): not an IPv4 or IPv6 address")
+                printError("asyncio-demo: \(text): not an IPv4 or IPv6 address")
                 allResolved = false
                 continue
             }
@@ -81,7 +81,7 @@ private func lookUpNames(_ addresses: [String]) throws -> Bool {
                 let (host, service) = try await loop.getnameinfo(address)
                 print("\(text.padding(toWidth: 15)): \(host) \(service)")
             } catch let error as GAIError {
-                printError("\(text): socket.gaierror: \(error)")
+                printError("asyncio-demo: \(text): socket.gaierror: \(error)")
                 allResolved = false
             }
         }

@@ -13,10 +13,10 @@ struct EchoServerCommand: TopicCommand {
         examples: [
             Example(name: "protocol", summary: "Echo server and client as Protocol classes over transports.",
                     mirrors: "asyncio_echo_server_protocol.py, asyncio_echo_client_protocol.py: create_server, create_connection, Protocol",
-                    run: { try EchoDemo(style: .protocol).runBoth() }),
+                    logging: .named, run: { try EchoDemo(style: .protocol).runBoth() }),
             Example(name: "streams", summary: "The same echo server and client written with streams.",
                     mirrors: "asyncio_echo_server_coroutine.py, asyncio_echo_client_coroutine.py: start_server, open_connection",
-                    run: { try EchoDemo(style: .streams).runBoth() }),
+                    logging: .named, run: { try EchoDemo(style: .streams).runBoth() }),
         ]
     )
     static let configuration = makeConfiguration()
@@ -55,6 +55,7 @@ struct EchoServerCommand: TopicCommand {
             return
         }
         let demo = EchoDemo(style: example == "streams" ? .streams : .protocol, quiet: quiet)
+        DemoLogging.use(.named)
         do {
             if serve {
                 try demo.serve(host: host, port: port)

@@ -148,16 +148,16 @@ private func conditionExample() throws {
         // Create a condition.
         let condition = Condition()
 
-        // Set up tasks watching the condition.
-        let consumers = (0..<5).map { i in
-            createTask(coroutine: "consumer") { try await consumer(condition, i) }
-        }
+        // Set up the consumers: coroutines, not yet tasks.
+        let consumers = (0..<5).map { i in { @Sendable @LoopActor in try await consumer(condition, i) } }
 
         // Schedule a task to manipulate the condition variable.
         _ = loop.createTask(coroutine: "manipulate_condition") { try await manipulateCondition(condition) }
 
-        // Wait for the consumers to be done.
-        _ = try await wait(consumers)
+        // Wait for the consumers to be done. As in the documentation,
+        // `wait` is what makes them tasks, after the manipulating task:
+        // so it starts first.
+        _ = try await wait(consumers.map { createTask(coroutine: "consumer", $0) })
     }
 }
 

@@ -15,7 +15,7 @@ struct SSLEchoCommand: TopicCommand {
                     summary: "Echo server and client over TLS; TLS has no half-close, so a NUL byte ends the message.",
                     mirrors: "asyncio_echo_server_ssl.py, asyncio_echo_client_ssl.py: SSLContext, load_cert_chain, "
                         + "load_verify_locations, start_server(ssl=), open_connection(ssl=)",
-                    run: { try SSLEchoDemo.runBoth() }),
+                    logging: .named, run: { try SSLEchoDemo.runBoth() }),
         ]
     )
     static let configuration = makeConfiguration()
@@ -58,6 +58,7 @@ struct SSLEchoCommand: TopicCommand {
             try runTopic(Self.topic, example: example)
             return
         }
+        DemoLogging.use(.named)
         do {
             if serve {
                 let context = try serverContext()

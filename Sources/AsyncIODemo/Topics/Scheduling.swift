@@ -18,7 +18,7 @@ struct SchedulingCommand: TopicCommand {
             Example(name: "call-at", summary: "Callbacks run at a point of the loop's monotonic clock.",
                     mirrors: "asyncio_call_at.py: loop.call_at, loop.time", run: callAtExample),
             Example(name: "stop", summary: "run_forever returns once a task calls stop.",
-                    mirrors: "asyncio_stop.py: loop.run_forever, loop.stop", run: stopExample),
+                    mirrors: "asyncio_stop.py: loop.run_forever, loop.stop", logging: .named, run: stopExample),
         ]
     )
     static let configuration = makeConfiguration()
