@@ -31,8 +31,12 @@ let package = Package(
                 "AsyncIO",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            plugins: ["EmbedExampleSources"]
         ),
+        // Build-time tool: the demo's topic sources, embedded for `--source`.
+        .executableTarget(name: "EmbedSources"),
+        .plugin(name: "EmbedExampleSources", capability: .buildTool(), dependencies: ["EmbedSources"]),
         .target(name: "TestSupport", dependencies: ["CLinux"], path: "Tests/TestSupport"),
         .testTarget(
             name: "AsyncIOTests",
@@ -49,7 +53,7 @@ let package = Package(
 
 // Nonisolated async functions run on their caller's executor, so a plain
 // `async` helper called from loop code stays on the loop thread.
-for target in package.targets where target.type != .system {
+for target in package.targets where target.type != .system && target.type != .plugin {
     target.swiftSettings = (target.swiftSettings ?? []) + [
         .enableUpcomingFeature("NonisolatedNonsendingByDefault"),
     ]

@@ -87,17 +87,28 @@ struct ListCommand: ParsableCommand {
     }
 }
 
-/// Runs one example, or every example of the topic under heading lines.
-func runTopic(_ topic: Topic, example name: String?) throws {
-    if let name, let example = topic.example(named: name) {
-        try example()
+/// Runs one example, or every example of the topic under heading lines;
+/// or prints their source, with `--source`.
+func runTopic(_ topic: Topic, example name: String?, _ learner: LearnerOptions) throws {
+    let examples = name.flatMap(topic.example(named:)).map { [$0] } ?? topic.examples
+    if learner.source {
+        for (index, example) in examples.enumerated() {
+            guard let text = source(of: example) else {
+                throw DemoFailure(message: "no source embedded for \(topic.name) \(example.name)")
+            }
+            if examples.count > 1 { print("\(index > 0 ? "\n" : "")$ asyncio-demo \(topic.name) \(example.name) --source\n") }
+            print(text, terminator: "")
+        }
         return
     }
-    for (index, example) in topic.examples.enumerated() {
-        if index > 0 { print() }
-        print("$ asyncio-demo \(topic.name) \(example.name)")
-        print()
-        try example()
+    try learner.instrumenting {
+        if examples.count == 1, name != nil { return try examples[0]() }
+        for (index, example) in examples.enumerated() {
+            if index > 0 { print() }
+            print("$ asyncio-demo \(topic.name) \(example.name)")
+            print()
+            try example()
+        }
     }
 }
 

@@ -60,14 +60,37 @@ struct Example: Sendable {
     /// The asyncio APIs it mirrors, in Python spelling.
     let mirrors: String
     /// How the documentation's script configures logging.
-    var logging: LogFormat = .unconfigured
+    let logging: LogFormat
+    /// Where its code is, for `--source`.
+    let source: SourceSections
     let run: @Sendable () throws -> Void
+
+    /// `sections` names the `// MARK:` sections of the file that hold the
+    /// example's code; by default the one named as the example, in the
+    /// file that declares it.
+    init(name: String, summary: String, mirrors: String, logging: LogFormat = .unconfigured,
+         sections: [String]? = nil, in file: String? = nil, fileID: String = #fileID,
+         run: @escaping @Sendable () throws -> Void) {
+        self.name = name
+        self.summary = summary
+        self.mirrors = mirrors
+        self.logging = logging
+        self.source = SourceSections(file: file ?? String(fileID.split(separator: "/").last ?? ""),
+                                     sections: sections ?? [name])
+        self.run = run
+    }
 
     /// Runs the example with its logging set up.
     func callAsFunction() throws {
         DemoLogging.use(logging)
         try run()
     }
+}
+
+/// The `// MARK:` sections of one topic file that make up an example.
+struct SourceSections: Sendable {
+    let file: String
+    let sections: [String]
 }
 
 /// Every topic's command, in the documentation's order.

@@ -4,6 +4,7 @@ import ArgumentParser
 protocol TopicCommand: ParsableCommand {
     static var topic: Topic { get }
     var example: String? { get }
+    var learner: LearnerOptions { get }
 }
 
 extension TopicCommand {
@@ -22,7 +23,7 @@ extension TopicCommand {
     }
 
     func run() throws {
-        try runTopic(Self.topic, example: example)
+        try runTopic(Self.topic, example: example, learner)
     }
 }
 

@@ -96,6 +96,7 @@ public class FutureCore: AnyFuture, @LoopActor CustomStringConvertible {
     @usableFromInline
     func finish(_ final: Status) {
         status = final
+        if let instruments = loop.instruments { for instrument in instruments { instrument.futureDone(self) } }
         guard let first = firstListener else { return }
         if case .callback = first, moreListeners.isEmpty {
             // A lone callback stays where it is until the ready queue runs

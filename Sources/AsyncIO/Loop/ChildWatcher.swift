@@ -15,7 +15,12 @@ import CLinux
 struct ChildWatcher {
     /// Each child's pidfd, or -1 when a thread waits for it.
     var children: [pid_t: Int32] = [:]
-    /// False to wait with a thread even where pidfds work (for tests).
+    /// What to call when a child a thread waits for ends. Kept here, not by
+    /// the thread: a thread still running when the process exits would
+    /// otherwise keep what the callback holds (a transport, its pipes).
+    var threadWaitedExits: [pid_t: @LoopActor (Int32) -> Void] = [:]
+    /// False to wait with a thread even where pidfds work (for tests, and
+    /// under valgrind, which does not know pidfd_open).
     var usesPidfds = true
 }
 
@@ -39,11 +44,13 @@ extension EventLoop {
             }
         }
         childWatcher.children[pid] = -1
+        childWatcher.threadWaitedExits[pid] = exited
         runDetached { [weak self] in
             let code = Spawn.reap(pid, blocking: true) ?? 255
             self?.callSoonThreadsafe { [weak self] in
-                self?.childWatcher.children[pid] = nil
-                exited(code)
+                guard let self else { return }
+                childWatcher.children[pid] = nil
+                childWatcher.threadWaitedExits.removeValue(forKey: pid)?(code)
             }
         }
     }
@@ -80,5 +87,6 @@ extension EventLoop {
             runDetached { _ = Spawn.reap(pid, blocking: true) }
         }
         childWatcher.children.removeAll()
+        childWatcher.threadWaitedExits.removeAll()
     }
 }

@@ -97,7 +97,7 @@ extension ReadyItemKind {
     var repr: String {
         switch self {
         case .callback(let handle): handle.description
-        case .sleepTimer: "<TimerHandle sleep wake-up>"
+        case .sleepTimer(let task): "<TimerHandle sleep of \(task?.name ?? "a task")>"
         case .doneCallback(let future): "<Handle \(future.callbackLabel)>"
         case .taskStep(let task): task?.repr ?? "<Handle task step>"
         }

@@ -39,6 +39,7 @@ extension EventLoop {
     }
 
     /// Moves what other threads sent into the ready queue.
+    @LoopActor
     func drainInbox(afterWakeUp woken: Bool) {
         let items = inbox.withLock { inbox in
             if woken { inbox.wakePending = false }
@@ -48,6 +49,9 @@ extension EventLoop {
             return taken
         }
         ready.append(contentsOf: items)
+        if let instruments, !items.isEmpty {
+            for instrument in instruments { instrument.wokenByOtherThreads(itemCount: items.count) }
+        }
     }
 
     /// Whether another thread has sent work since the last drain.

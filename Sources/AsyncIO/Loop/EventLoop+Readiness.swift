@@ -70,6 +70,11 @@ extension EventLoop {
     func descriptorReady(_ fd: Int32, events: UInt32) {
         guard let watch = watches[fd] else { return }
         let failed = events & (EPOLLERR.rawValue | EPOLLHUP.rawValue) != 0
+        if let instruments {
+            let readable = watch.reader != nil && (failed || events & EPOLLIN.rawValue != 0)
+            let writable = watch.writer != nil && (failed || events & EPOLLOUT.rawValue != 0)
+            for instrument in instruments { instrument.descriptorReady(fd, readable: readable, writable: writable) }
+        }
         if let reader = watch.reader, failed || events & EPOLLIN.rawValue != 0 {
             ready.append(.handle(reader))
         }

@@ -28,13 +28,13 @@ extension EventLoop {
     /// Runs `operation` as a task on this loop until it finishes and returns
     /// its result (asyncio's `run_until_complete(coroutine)`).
     public func runUntilComplete<T: Sendable>(
-        name: String? = nil,
+        name: String? = nil, fileID: StaticString = #fileID, line: UInt = #line,
         _ operation: @escaping @LoopActor () async throws -> T
     ) throws -> T {
         try enterRun()
         defer { leaveRun() }
         return try LoopActor.assumeIsolated {
-            try runUntilDone(createTask(name: name, operation))
+            try runUntilDone(createTask(name: name, fileID: fileID, line: line, operation))
         }
     }
 
@@ -176,10 +176,12 @@ extension EventLoop {
             // A timer is due once the clock has reached it; the epoll timeout
             // was rounded up, so nothing fires early.
             timers.popDue(before: time().nextUp) { timer in
-                switch timer {
-                case .handle(let handle): ready.append(.handle(handle))
-                case .sleeper(let task): ready.append(.sleepTimer(task))
+                let item: ReadyItem = switch timer {
+                case .handle(let handle): .handle(handle)
+                case .sleeper(let task): .sleepTimer(task)
                 }
+                ready.append(item)
+                if let instruments { for instrument in instruments { instrument.timerDue(instrumentKind(of: item)) } }
             }
         }
 
@@ -190,12 +192,13 @@ extension EventLoop {
                 run(ready.removeFirst())
             }
         } else {
+            instruments?.forEach { $0.iterationStarted(readyCount: remaining) }
             while remaining > 0 {
                 remaining -= 1
                 let item = ready.removeFirst()
-                instruments?.forEach { $0.beforeRun(item.instrumentKind) }
+                var kind = instrumentKind(of: item)
+                instruments?.forEach { $0.beforeRun(kind) }
                 run(item)
-                var kind = item.instrumentKind
                 if case .taskStep = kind {
                     kind = .taskStep(steppedTask)
                     steppedTask = nil

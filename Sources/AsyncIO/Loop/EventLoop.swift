@@ -86,7 +86,7 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
     @exclusivity(unchecked) var doneCallbackTokens: UInt32 = 0
     var exceptionHandler: (@LoopActor (EventLoop, ExceptionContext) -> Void)?
     /// Observers of the scheduler; nil when none, so the hot path pays one test.
-    @exclusivity(unchecked) var instruments: [any Instrument]?
+    @usableFromInline @exclusivity(unchecked) var instruments: [any Instrument]?
     /// The task whose step just ran, kept for instruments only.
     @exclusivity(unchecked) var steppedTask: (any AwaitingTask)?
     /// Failed futures whose error nobody has read yet (see NeverRetrieved.swift).
@@ -119,6 +119,9 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
         EventLoop.registry.withLock { $0.created(self) }
         asyncioLogger.debug("Using selector: EpollSelector")
         if EventLoop.debugRequestedByEnvironment { debug = true }
+        if let make = EventLoop.newLoopInstruments.withLock({ $0 }) {
+            LoopActor.withLoop(self) { for instrument in make(self) { addInstrument(instrument) } }
+        }
     }
 
     deinit {
@@ -161,6 +164,7 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
         checkOpen()
         let handle = TimerHandle(when: when, loop: self, label: label, callback)
         timers.schedule(handle)
+        if let instruments { for instrument in instruments { instrument.timerScheduled(handle) } }
         return handle
     }
 

@@ -56,6 +56,7 @@ public final class TimerHandle: Handle {
         guard !isCancelled else { return }
         super.cancel()
         if isScheduled { loop.timerCancelled() }
+        if let instruments = loop.instruments { for instrument in instruments { instrument.timerCancelled(self) } }
     }
 
     public override var description: String {

@@ -17,7 +17,7 @@ extension EventLoop {
 /// loop (asyncio's `asyncio.run`). `debug` sets the loop's debug mode; nil
 /// leaves it to the environment (`ASYNCIO_DEBUG`).
 public func run<T: Sendable>(
-    debug: Bool? = nil,
+    debug: Bool? = nil, fileID: StaticString = #fileID, line: UInt = #line,
     _ main: @escaping @LoopActor () async throws -> T
 ) throws -> T {
     let loop = EventLoop()
@@ -27,7 +27,7 @@ public func run<T: Sendable>(
         _ = try? loop.runUntilComplete { await loop.shutdownDefaultExecutor() }
         try? loop.close()
     }
-    return try loop.runUntilComplete(main)
+    return try loop.runUntilComplete(fileID: fileID, line: line, main)
 }
 
 /// Cancels every task still pending and runs the loop until they have all

@@ -27,6 +27,11 @@ protocol AwaitingTask: AnyLoopTask {
     /// The task resumed; returns the `CancelledError` to throw if it was
     /// cancelled while suspended, or before it could run.
     func resumed() -> CancelledError?
+    /// Whether the task is suspended until `future` is done.
+    func isWaiting(on future: FutureCore) -> Bool
+    /// Where the task stands, for a trace: `waiting for <Future pending>`,
+    /// `done, result=3`, `cancelled`.
+    var traceState: String { get }
 }
 
 /// The task whose step is running. The loop remembers it from the task's
@@ -83,6 +88,17 @@ enum Suspension {
     /// Not suspended in a runtime await, but asked to cancel: delivered at
     /// the next one, or when the task resumes (asyncio's `_must_cancel`).
     case cancelRequested(CancelRequest)
+
+    /// What a trace says the task waits for.
+    var traceDescription: String {
+        switch self {
+        case .future(let future): future.repr
+        case .sleeping: "its sleep"
+        case .parked(let lot): "\(type(of: lot))"
+        case .sleepCancelled, .cancelled: "its cancellation"
+        case .cancelRequested: "its next await (cancel requested)"
+        }
+    }
 
     /// What asyncio shows as the task's `wait_for`.
     var repr: String? {

@@ -46,7 +46,7 @@ public final class LoopTask<T: Sendable>: Future<T>, AwaitingTask {
     /// The body, dropped once the task is done (with what it captured).
     @usableFromInline @exclusivity(unchecked) var operation: (@LoopActor () async throws -> T)?
     /// A given name and coroutine name; nil for most tasks, which have neither.
-    private let labels: Labels?
+    let labels: Labels?
     /// `#fileID` of the creation site: static, NUL-terminated bytes (a
     /// `StaticString` takes 17 bytes).
     private let fileID: UnsafePointer<UInt8>
@@ -63,6 +63,7 @@ public final class LoopTask<T: Sendable>: Future<T>, AwaitingTask {
         self.line = UInt32(truncatingIfNeeded: line)
         super.init(loop: loop)
         liveIndex = loop.liveTasks.insert(self)
+        if let instruments = loop.instruments { for instrument in instruments { instrument.taskCreated(self) } }
     }
 
     /// Schedules the first step. The Swift task keeps this object alive
@@ -78,7 +79,17 @@ public final class LoopTask<T: Sendable>: Future<T>, AwaitingTask {
     @inlinable
     func start(_ operation: @escaping @LoopActor () async throws -> T) {
         self.operation = operation
-        Swift.Task(executorPreference: loop) { @Sendable @LoopActor [self] in try await self.runSteps() }
+        let swiftTask = Swift.Task(executorPreference: loop) { @Sendable @LoopActor [self] in try await self.runSteps() }
+        if loop.instruments != nil { registerForInstruments(swiftTask) }
+    }
+
+    /// Lets instruments name the task of each step before it runs: a
+    /// Swift task, the job that runs it and its continuations all wrap the
+    /// same runtime object.
+    @usableFromInline
+    func registerForInstruments(_ swiftTask: Swift.Task<Void, any Error>) {
+        swiftTaskID = unsafeBitCast(swiftTask, to: UInt.self)
+        loop.tasksBySwiftTask[swiftTaskID] = self
     }
 
     /// The task's life: its first step, the operation, the outcome. It is
@@ -277,6 +288,19 @@ public final class LoopTask<T: Sendable>: Future<T>, AwaitingTask {
 
 
     // MARK: Description
+
+    @usableFromInline func isWaiting(on future: FutureCore) -> Bool {
+        if case .future(let awaited) = waitingOn { awaited === future } else { false }
+    }
+
+    @usableFromInline var traceState: String {
+        switch status {
+        case .finished: "done, result=\(pythonRepr(any: storedResult!))"
+        case .failed: "failed, exception=\(error!)"
+        case .cancelled: "cancelled" + ((error as? CancelledError)?.message.map { " (\(pythonRepr($0)))" } ?? "")
+        case .pending: waitingOn.map { "waiting for \($0.traceDescription)" } ?? "ready to run again"
+        }
+    }
 
     override var callbackLabel: String { "Task done callback" }
 

@@ -23,6 +23,7 @@ struct ControlCommand: TopicCommand {
     )
     static let configuration = makeConfiguration()
     @Argument(help: "The example to run; all of them when omitted.") var example: String?
+    @OptionGroup(title: "Learning") var learner: LearnerOptions
 }
 
 private func listRepr(_ values: [String]) -> String {

@@ -19,6 +19,7 @@ struct CoroutinesCommand: TopicCommand {
     )
     static let configuration = makeConfiguration()
     @Argument(help: "The example to run; all of them when omitted.") var example: String?
+    @OptionGroup(title: "Learning") var learner: LearnerOptions
 }
 
 // MARK: start

@@ -21,6 +21,7 @@ struct DNSCommand: TopicCommand {
     static let configuration = makeConfiguration()
 
     @Argument(help: "The example to run; all of them when omitted.") var example: String?
+    @OptionGroup(title: "Learning") var learner: LearnerOptions
     @Argument(help: "Host names (getaddrinfo) or IP addresses (getnameinfo) to look up instead of the defaults.")
     var targets: [String] = []
 
@@ -32,7 +33,7 @@ struct DNSCommand: TopicCommand {
 
     func run() throws {
         guard !targets.isEmpty, let example else {
-            try runTopic(Self.topic, example: example)
+            try runTopic(Self.topic, example: example, learner)
             return
         }
         let allResolved = example == "getaddrinfo" ? try lookUpAddresses(targets) : try lookUpNames(targets)
@@ -43,6 +44,8 @@ struct DNSCommand: TopicCommand {
 /// This machine has no network: names that resolve without one.
 private let defaultHosts = ["localhost", "127.0.0.1", "::1"]
 private let defaultAddresses = ["127.0.0.1", "::1"]
+
+// MARK: getaddrinfo
 
 /// Prints each host's TCP addresses for the https port, as the chapter
 /// does; a name that does not resolve prints Python's `socket.gaierror`
@@ -65,6 +68,8 @@ private func lookUpAddresses(_ hosts: [String]) throws -> Bool {
         return allResolved
     }
 }
+
+// MARK: getnameinfo
 
 /// Prints the host and service names of each address with port 443.
 @discardableResult

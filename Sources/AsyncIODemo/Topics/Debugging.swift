@@ -14,14 +14,15 @@ struct DebugCommand: TopicCommand {
         examples: [
             Example(name: "plain", summary: "Without debug mode the blocking step goes unnoticed.",
                     mirrors: "asyncio_debug.py: logging at DEBUG level, run_until_complete",
-                    logging: .levelled, run: { try debugExample(verbose: false) }),
+                    logging: .levelled, sections: ["debug"], run: { try debugExample(verbose: false) }),
             Example(name: "verbose", summary: "With -v: debug mode logs the step that blocked the loop for 0.1 s.",
                     mirrors: "asyncio_debug.py -v: loop.set_debug, loop.slow_callback_duration",
-                    logging: .levelled, run: { try debugExample(verbose: true) }),
+                    logging: .levelled, sections: ["debug"], run: { try debugExample(verbose: true) }),
         ]
     )
     static let configuration = makeConfiguration()
     @Argument(help: "The example to run; all of them when omitted.") var example: String?
+    @OptionGroup(title: "Learning") var learner: LearnerOptions
     @Flag(name: .short, help: "Enable debugging, as the documentation's script does: the example 'verbose'.")
     var verbose = false
 
@@ -32,9 +33,11 @@ struct DebugCommand: TopicCommand {
     }
 
     func run() throws {
-        try runTopic(Self.topic, example: verbose ? "verbose" : example)
+        try runTopic(Self.topic, example: verbose ? "verbose" : example, learner)
     }
 }
+
+// MARK: debug
 
 /// The script's root logger: `%(levelname)7s: %(message)s`.
 private let log = Logger(label: "root")

@@ -154,7 +154,9 @@ func peerName(_ prefix: String, _ peer: Any?) -> String {
     return "\(prefix)_\(address.host)_\(address.port)"
 }
 
-// MARK: Protocol classes (asyncio_echo_server_protocol.py, asyncio_echo_client_protocol.py)
+// MARK: protocol
+
+// Protocol classes: asyncio_echo_server_protocol.py, asyncio_echo_client_protocol.py.
 
 @LoopActor
 final class EchoServer: StreamingProtocol {
@@ -237,7 +239,9 @@ final class EchoClient: StreamingProtocol {
     }
 }
 
-// MARK: Streams (asyncio_echo_server_coroutine.py, asyncio_echo_client_coroutine.py)
+// MARK: streams
+
+// Streams: asyncio_echo_server_coroutine.py, asyncio_echo_client_coroutine.py.
 
 @LoopActor
 func echo(_ reader: StreamReader, _ writer: StreamWriter, quiet: Bool = false) async throws {

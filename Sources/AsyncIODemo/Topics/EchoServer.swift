@@ -13,15 +13,18 @@ struct EchoServerCommand: TopicCommand {
         examples: [
             Example(name: "protocol", summary: "Echo server and client as Protocol classes over transports.",
                     mirrors: "asyncio_echo_server_protocol.py, asyncio_echo_client_protocol.py: create_server, create_connection, Protocol",
-                    logging: .named, run: { try EchoDemo(style: .protocol).runBoth() }),
+                    logging: .named, sections: ["protocol"], in: "EchoDemo.swift",
+                    run: { try EchoDemo(style: .protocol).runBoth() }),
             Example(name: "streams", summary: "The same echo server and client written with streams.",
                     mirrors: "asyncio_echo_server_coroutine.py, asyncio_echo_client_coroutine.py: start_server, open_connection",
-                    logging: .named, run: { try EchoDemo(style: .streams).runBoth() }),
+                    logging: .named, sections: ["streams"], in: "EchoDemo.swift",
+                    run: { try EchoDemo(style: .streams).runBoth() }),
         ]
     )
     static let configuration = makeConfiguration()
 
     @Argument(help: "The example to run; all of them when omitted.") var example: String?
+    @OptionGroup(title: "Learning") var learner: LearnerOptions
     @Argument(help: "With --connect: the messages to send (default: the documentation's three).")
     var messages: [String] = []
     @Flag(help: "Run only the server, until SIGINT or SIGTERM.") var serve = false
@@ -51,7 +54,7 @@ struct EchoServerCommand: TopicCommand {
 
     func run() throws {
         guard serve || connect != nil, let example else {
-            try runTopic(Self.topic, example: example)
+            try runTopic(Self.topic, example: example, learner)
             return
         }
         let demo = EchoDemo(style: example == "streams" ? .streams : .protocol, quiet: quiet)
@@ -87,8 +90,9 @@ struct Endpoint {
 }
 
 /// A runtime failure the user can act on: one line, exit status 1.
-struct DemoFailure: Error {
+struct DemoFailure: Error, CustomStringConvertible {
     let message: String
+    var description: String { message }
 }
 
 /// The bytes of each argument as the process received them. Swift decodes

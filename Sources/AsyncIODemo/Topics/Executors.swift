@@ -21,6 +21,7 @@ struct ExecutorsCommand: TopicCommand {
     )
     static let configuration = makeConfiguration()
     @Argument(help: "The example to run; all of them when omitted.") var example: String?
+    @OptionGroup(title: "Learning") var learner: LearnerOptions
 }
 
 /// One log line in the chapter's format: who logs, right-aligned to 10

@@ -18,6 +18,7 @@ struct FuturesCommand: TopicCommand {
     )
     static let configuration = makeConfiguration()
     @Argument(help: "The example to run; all of them when omitted.") var example: String?
+    @OptionGroup(title: "Learning") var learner: LearnerOptions
 }
 
 @LoopActor
@@ -37,7 +38,7 @@ private func futureEventLoop() throws {
             try? loop.close()
         }
         print("scheduling mark_done")
-        loop.withIsolation { _ = loop.callSoon { try markDone(allDone, "the result") } }
+        loop.withIsolation { _ = loop.callSoon(label: "mark_done") { try markDone(allDone, "the result") } }
         print("entering event loop")
         let result = try loop.runUntilComplete(allDone)
         print("returned result: \(pythonRepr(result))")
@@ -54,7 +55,7 @@ private func futureAwait() throws {
     try loop.runUntilComplete {
         let allDone = Future<String>(loop: loop)
         print("scheduling mark_done")
-        loop.callSoon { try markDone(allDone, "the result") }
+        loop.callSoon(label: "mark_done") { try markDone(allDone, "the result") }
         let result = try await allDone.value
         print("returned result: \(pythonRepr(result))")
     }

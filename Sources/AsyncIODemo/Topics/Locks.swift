@@ -23,6 +23,7 @@ struct LocksCommand: TopicCommand {
     )
     static let configuration = makeConfiguration()
     @Argument(help: "The example to run; all of them when omitted.") var example: String?
+    @OptionGroup(title: "Learning") var learner: LearnerOptions
 }
 
 private func pythonBool(_ value: Bool) -> String { value ? "True" : "False" }
@@ -66,7 +67,7 @@ private func lockExample() throws {
         print("lock acquired: \(pythonBool(lock.isLocked))")
 
         // Schedule a callback to unlock the lock.
-        loop.callLater(0.1) { try unlock(lock) }
+        loop.callLater(0.1, label: "unlock") { try unlock(lock) }
 
         // Run the coroutines that want to use the lock.
         print("waiting for coroutines")
@@ -98,7 +99,7 @@ private func eventExample() throws {
         let event = Event()
         print("event start state: \(pythonBool(event.isSet))")
 
-        loop.callLater(0.1) { setEvent(event) }
+        loop.callLater(0.1, label: "set_event") { setEvent(event) }
 
         _ = try await wait([
             createTask(coroutine: "coro1") { try await eventCoro("coro1", event) },

@@ -4,8 +4,11 @@ import AsyncIO
 /// chapter's scripts do with `get_event_loop()`, `run_until_complete()`
 /// and `close()`. Returns what `main` returned.
 @discardableResult
-func runUntilComplete<T: Sendable>(_ main: @escaping @LoopActor (EventLoop) async throws -> T) throws -> T {
+func runUntilComplete<T: Sendable>(
+    fileID: StaticString = #fileID, line: UInt = #line,
+    _ main: @escaping @LoopActor (EventLoop) async throws -> T
+) throws -> T {
     let loop = EventLoop()
     defer { try? loop.close() }
-    return try loop.runUntilComplete { try await main(loop) }
+    return try loop.runUntilComplete(fileID: fileID, line: line) { try await main(loop) }
 }

@@ -21,6 +21,7 @@ struct SSLEchoCommand: TopicCommand {
     static let configuration = makeConfiguration()
 
     @Argument(help: "The example to run; all of them when omitted.") var example: String?
+    @OptionGroup(title: "Learning") var learner: LearnerOptions
     @Argument(help: "With --connect: the messages to send (default: the documentation's three).")
     var messages: [String] = []
     @Flag(help: "Run only the server, until SIGINT or SIGTERM.") var serve = false
@@ -55,7 +56,7 @@ struct SSLEchoCommand: TopicCommand {
 
     func run() throws {
         guard serve || connect != nil else {
-            try runTopic(Self.topic, example: example)
+            try runTopic(Self.topic, example: example, learner)
             return
         }
         DemoLogging.use(.named)
@@ -121,6 +122,8 @@ struct SSLEchoCommand: TopicCommand {
         }
     }
 }
+
+// MARK: streams
 
 /// The chapter's server and client in one process, on a free localhost
 /// port. Instead of the chapter's `openssl req` files, a fresh self-signed

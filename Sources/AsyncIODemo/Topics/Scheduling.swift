@@ -23,6 +23,7 @@ struct SchedulingCommand: TopicCommand {
     )
     static let configuration = makeConfiguration()
     @Argument(help: "The example to run; all of them when omitted.") var example: String?
+    @OptionGroup(title: "Learning") var learner: LearnerOptions
 }
 
 /// Runs `main` on a new loop the way the chapter's scripts do, printing
@@ -47,8 +48,8 @@ private func callback(_ argument: Int, keyword: String = "default") {
 private func callSoonExample() throws {
     try runLikeTheDocs { loop in
         print("registering callbacks")
-        loop.callSoon { callback(1) }
-        loop.callSoon { callback(2, keyword: "not default") }
+        loop.callSoon(label: "callback(1)") { callback(1) }
+        loop.callSoon(label: "callback(2, kwarg='not default')") { callback(2, keyword: "not default") }
         try await sleep(0.1)
     }
 }
@@ -63,9 +64,9 @@ private func numberedCallback(_ n: Int) {
 private func callLaterExample() throws {
     try runLikeTheDocs { loop in
         print("registering callbacks")
-        loop.callLater(0.2) { numberedCallback(1) }
-        loop.callLater(0.1) { numberedCallback(2) }
-        loop.callSoon { numberedCallback(3) }
+        loop.callLater(0.2, label: "callback(1)") { numberedCallback(1) }
+        loop.callLater(0.1, label: "callback(2)") { numberedCallback(2) }
+        loop.callSoon(label: "callback(3)") { numberedCallback(3) }
         try await sleep(0.4)
     }
 }
@@ -83,9 +84,9 @@ private func callAtExample() throws {
         print("clock time: \(wallClockSeconds())")
         print("loop  time: \(now)")
         print("registering callbacks")
-        loop.callAt(now + 0.2) { timedCallback(1, loop) }
-        loop.callAt(now + 0.1) { timedCallback(2, loop) }
-        loop.callSoon { timedCallback(3, loop) }
+        loop.callAt(now + 0.2, label: "callback(1, loop)") { timedCallback(1, loop) }
+        loop.callAt(now + 0.1, label: "callback(2, loop)") { timedCallback(2, loop) }
+        loop.callSoon(label: "callback(3, loop)") { timedCallback(3, loop) }
         try await sleep(1)
     }
 }

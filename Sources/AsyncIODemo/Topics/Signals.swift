@@ -18,6 +18,7 @@ struct SignalsCommand: TopicCommand {
     )
     static let configuration = makeConfiguration()
     @Argument(help: "The example to run; all of them when omitted.") var example: String?
+    @OptionGroup(title: "Learning") var learner: LearnerOptions
 }
 
 // MARK: send-signals

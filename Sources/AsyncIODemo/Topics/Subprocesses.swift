@@ -22,6 +22,7 @@ struct SubprocessCommand: TopicCommand {
     static let configuration = makeConfiguration()
 
     @Argument(help: "The example to run; all of them when omitted.") var example: String?
+    @OptionGroup(title: "Learning") var learner: LearnerOptions
     @Argument(parsing: .postTerminator,
               help: "After --: a command to run in place of the chapter's (df -hl, or tr for write).")
     var command: [String] = []
@@ -34,7 +35,7 @@ struct SubprocessCommand: TopicCommand {
 
     func run() throws {
         guard !command.isEmpty, let example else {
-            try runTopic(Self.topic, example: example)
+            try runTopic(Self.topic, example: example, learner)
             return
         }
         do {
