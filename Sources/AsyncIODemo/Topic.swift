@@ -50,6 +50,10 @@ enum Normalization: String, CaseIterable, Sendable {
     /// whether a quick step crossed a 1 ms threshold, depend on the
     /// machine's load.
     case slowCallbacks = "slow-callbacks"
+    /// In a trace, `select timeout=0.099` and `timer in 0.100s`: how long
+    /// the loop waits differs by a millisecond from run to run; and `fd 7`:
+    /// which descriptor a socket gets depends on what the process opened.
+    case loopTimings = "loop-timings"
 }
 
 /// One example: a function that prints what the documentation's script prints.
@@ -95,7 +99,7 @@ struct SourceSections: Sendable {
 
 /// Every topic's command, in the documentation's order.
 let topicCommands: [any TopicCommand.Type] = [
-    CoroutinesCommand.self, SchedulingCommand.self, FuturesCommand.self,
+    ConceptsCommand.self, CoroutinesCommand.self, SchedulingCommand.self, FuturesCommand.self,
     TasksCommand.self, ControlCommand.self, LocksCommand.self, EchoServerCommand.self, SSLEchoCommand.self,
     SubprocessCommand.self, SignalsCommand.self, ExecutorsCommand.self, DNSCommand.self, DebugCommand.self,
 ]

@@ -37,7 +37,7 @@ import Testing
         let pages = try [Demo.run(["list"])] + Demo.run(["list", "--json"]).stdout.split(separator: "\n")
             .compactMap { $0.firstMatch(of: /"name": "([a-z-]+)", "section"/).map { String($0.1) } }
             .map { try Demo.run([$0, "--help"]) }
-        #expect(pages.count == 14)
+        #expect(pages.count == 15)
         for page in pages {
             #expect(page.status == 0)
             // The usage line and options below it are the parser's own.
@@ -63,6 +63,7 @@ import Testing
         #expect(run.status == 0)
         let topicLines = run.stdout.split(separator: "\n").filter { !$0.hasPrefix(" ") }
         #expect(topicLines == [
+            "concepts — Asynchronous Concurrency Concepts",
             "coroutines — Cooperative Multitasking with Coroutines",
             "scheduling — Scheduling Calls to Regular Functions",
             "futures — Producing Results Asynchronously",

@@ -44,9 +44,9 @@ import Testing
     @Test func everyTopicHasExamples() {
         #expect(Set(Self.cases.map(\.topic)) == [
             "coroutines", "scheduling", "futures", "tasks", "control", "locks", "echo-server", "ssl-echo", "subprocess",
-            "signals", "executors", "dns", "debug",
+            "signals", "executors", "dns", "debug", "concepts",
         ])
-        #expect(Self.cases.count == 39)
+        #expect(Self.cases.count == 44)
     }
 
     /// Every rule a topic declares is one the tests implement; a misspelt
@@ -76,7 +76,7 @@ import Testing
     }
 
     /// Running a whole topic runs its examples in order under heading lines.
-    @Test(arguments: ["coroutines", "futures", "tasks", "locks", "echo-server", "ssl-echo", "signals", "debug"])
+    @Test(arguments: ["concepts", "coroutines", "futures", "tasks", "locks", "echo-server", "ssl-echo", "signals", "debug"])
     func topicRunsEveryExample(_ topic: String) throws {
         let run = try Demo.run([topic])
         #expect(run.status == 0)

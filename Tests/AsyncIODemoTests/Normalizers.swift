@@ -15,6 +15,7 @@ enum Normalizer: String, CaseIterable, Sendable {
     case executorWorkers = "executor-workers"
     case resolvedNames = "resolved-names"
     case slowCallbacks = "slow-callbacks"
+    case loopTimings = "loop-timings"
 
     struct UnknownRule: Error, CustomStringConvertible {
         let name: String
@@ -42,6 +43,7 @@ enum Normalizer: String, CaseIterable, Sendable {
         case .executorWorkers: normaliseExecutorWorkers(text)
         case .resolvedNames: normaliseResolvedNames(text)
         case .slowCallbacks: normaliseSlowCallbacks(text)
+        case .loopTimings: normaliseTraceTimings(text).replacing(/\bfd \d+\b/, with: "fd <n>")
         }
     }
 }
