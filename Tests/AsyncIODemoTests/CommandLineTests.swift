@@ -52,6 +52,16 @@ import Testing
             """))
     }
 
+    /// The shell completions offer every topic.
+    @Test(arguments: ["bash", "zsh", "fish"])
+    func completionScriptsNameEveryTopic(_ shell: String) throws {
+        let run = try Demo.run(["--generate-completion-script", shell])
+        #expect(run.status == 0)
+        for topic in ["concepts", "coroutines", "locks", "echo-server", "debug", "dns"] {
+            #expect(run.stdout.contains(topic), "\(shell): \(topic)")
+        }
+    }
+
     @Test func extraArgumentsAreAUsageError() throws {
         let run = try Demo.run(["tasks", "cancel", "surplus"])
         #expect(run.status == 64)

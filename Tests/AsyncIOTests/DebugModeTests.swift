@@ -165,6 +165,16 @@ import Testing
         #expect(transports.count >= 2)
     }
 
+    @Test func aDebugLoopFreedWithoutCloseIsReported() {
+        let before = LogCapture.records(containing: "ResourceWarning: unclosed event loop").count
+        do {
+            let loop = EventLoop()
+            loop.debug = true
+        }
+        // Other tests may free unclosed debug loops too, never fewer.
+        #expect(LogCapture.records(containing: "ResourceWarning: unclosed event loop").count > before)
+    }
+
     // MARK: Wrong thread
 
     @Test func aLoopMethodCalledFromAnotherLoopsThreadStopsTheProgram() async {

@@ -125,6 +125,9 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
     }
 
     deinit {
+        if state != .closed, slowCallbackMonitor != nil {
+            asyncioLogger.warning("ResourceWarning: unclosed event loop <EventLoop running=False closed=False debug=True>")
+        }
         EventLoop.registry.withLock { $0.forget(self) }
         receiveBufferStorage?.deallocate()
     }

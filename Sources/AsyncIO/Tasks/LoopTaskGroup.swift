@@ -90,7 +90,7 @@ public final class LoopTaskGroup {
 /// (`async with asyncio.TaskGroup() as tg:`).
 @LoopActor
 public func withLoopTaskGroup<T>(_ body: (LoopTaskGroup) async throws -> T) async throws -> T {
-    guard let parent = currentLoopTask() else { preconditionFailure("a task group must be used inside a task") }
+    guard let parent = currentLoopTask() else { throw NoLoopTaskError(scope: "withLoopTaskGroup()") }
     let group = LoopTaskGroup(parent: parent)
     let value: T
     do {

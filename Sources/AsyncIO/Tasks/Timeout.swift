@@ -76,7 +76,7 @@ public func timeout<T>(_ delay: Double?, _ body: () async throws -> T) async thr
 /// Like `timeout`, with the deadline given as loop time (asyncio's `timeout_at`).
 @LoopActor
 public func timeoutAt<T>(_ when: Double?, _ body: (Timeout) async throws -> T) async throws -> T {
-    guard let task = currentLoopTask() else { preconditionFailure("timeout() must be used inside a task") }
+    guard let task = currentLoopTask() else { throw NoLoopTaskError(scope: "timeout()") }
     let scope = Timeout(when: when, task: task)
     let value: T
     do {
