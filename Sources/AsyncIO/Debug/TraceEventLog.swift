@@ -1,3 +1,4 @@
+import Foundation
 import Synchronization
 
 /// What loops did, as a timeline in the Trace Event Format (the JSON that
@@ -9,7 +10,7 @@ import Synchronization
 /// One log can record several loops; `json()` gives everything so far.
 public final class TraceEventLog: Sendable {
     private struct State {
-        var events: [String] = []
+        var events: [TraceEvent] = []
         var loops = 0
     }
 
@@ -30,11 +31,17 @@ public final class TraceEventLog: Sendable {
 
     /// The trace so far, as one JSON document.
     public func json() -> String {
-        let events = state.withLock { $0.events }
-        return "{\"displayTimeUnit\": \"ms\", \"traceEvents\": [\n" + events.joined(separator: ",\n") + "\n]}\n"
+        struct Document: Encodable {
+            let displayTimeUnit = "ms"
+            let traceEvents: [TraceEvent]
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let data = (try? encoder.encode(Document(traceEvents: state.withLock { $0.events }))) ?? Data("{}".utf8)
+        return String(decoding: data, as: UTF8.self) + "\n"
     }
 
-    fileprivate func append(_ event: String) {
+    fileprivate func append(_ event: TraceEvent) {
         state.withLock { $0.events.append(event) }
     }
 
@@ -133,38 +140,29 @@ private final class Recorder: Instrument {
     }
 
     private func metadata(_ kind: String, tid: Int, name: String) {
-        log.append(#"{"ph": "M", "pid": \#(pid), "tid": \#(tid), "name": "\#(kind)", "args": {"name": \#(jsonString(name))}}"#)
+        log.append(TraceEvent(ph: "M", pid: pid, tid: tid, name: kind, args: ["name": name]))
     }
 
     private func complete(_ name: String, category: String, tid: Int, from start: Int, args: [String: String] = [:]) {
-        let duration = max(0, log.now() - start)
-        log.append(#"{"ph": "X", "pid": \#(pid), "tid": \#(tid), "ts": \#(start), "dur": \#(duration), "#
-            + #""cat": "\#(category)", "name": \#(jsonString(name)), "args": \#(jsonObject(args))}"#)
+        log.append(TraceEvent(ph: "X", pid: pid, tid: tid, ts: start, dur: max(0, log.now() - start),
+                              cat: category, name: name, args: args))
     }
 
     private func instant(_ name: String, tid: Int, args: [String: String] = [:]) {
-        log.append(#"{"ph": "i", "s": "t", "pid": \#(pid), "tid": \#(tid), "ts": \#(log.now()), "#
-            + #""name": \#(jsonString(name)), "args": \#(jsonObject(args))}"#)
+        log.append(TraceEvent(ph: "i", pid: pid, tid: tid, ts: log.now(), s: "t", name: name, args: args))
     }
 }
 
-private func jsonObject(_ fields: [String: String]) -> String {
-    "{" + fields.sorted { $0.key < $1.key }.map { "\(jsonString($0.key)): \(jsonString($0.value))" }
-        .joined(separator: ", ") + "}"
-}
-
-/// A JSON string literal.
-func jsonString(_ text: String) -> String {
-    var out = "\""
-    for scalar in text.unicodeScalars {
-        switch scalar {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case _ where scalar.value < 0x20:
-            out += "\\u00" + (scalar.value < 16 ? "0" : "") + String(scalar.value, radix: 16)
-        default: out.unicodeScalars.append(scalar)
-        }
-    }
-    return out + "\""
+/// One event of the Trace Event Format: `ph` is its kind (`X` a span, `i` an
+/// instant, `M` a lane's name), `ts` and `dur` microseconds.
+private struct TraceEvent: Encodable {
+    let ph: String
+    let pid: Int
+    let tid: Int
+    var ts: Int?
+    var dur: Int?
+    var s: String?
+    var cat: String?
+    let name: String
+    let args: [String: String]
 }
