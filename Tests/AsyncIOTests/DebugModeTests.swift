@@ -53,7 +53,9 @@ import Testing
         }
         let messages = LogCapture.records(containing: label).map(\.message)
         try #require(messages.count == 1)
-        #expect(messages[0].hasPrefix("Executing <Handle \(label)> took 0.0"))
+        // In debug mode a handle knows where it was made, as asyncio's do.
+        #expect(messages[0].hasPrefix("Executing <Handle \(label) created at DebugModeTests.swift:"))
+        #expect(messages[0].contains("> took 0.0"))
     }
 
     @Test func withoutDebugModeNothingIsTimed() throws {

@@ -52,6 +52,14 @@ extension EventLoop {
         return value.pointee != 0
     }
 
+    /// A handle's label; in debug mode with where it was made, as asyncio's
+    /// debug mode shows `created at file:line` in a handle's repr.
+    @LoopActor @inline(__always)
+    func handleLabel(_ label: String, _ fileID: StaticString, _ line: UInt) -> String {
+        guard slowCallbackMonitor != nil else { return label }
+        return "\(label) created at \(sourceLocation(fileID, line))"
+    }
+
     /// In debug mode, the loop must run on the calling thread: asyncio's
     /// `_check_thread`. A loop that is not running may be set up from any
     /// thread, as asyncio allows.
@@ -102,4 +110,10 @@ extension ReadyItemKind {
         case .taskStep(let task): task?.repr ?? "<Handle task step>"
         }
     }
+}
+
+/// `File.swift:12` from a `#fileID` and a `#line`.
+func sourceLocation(_ fileID: StaticString, _ line: UInt) -> String {
+    let path = fileID.description
+    return "\(path.split(separator: "/").last.map(String.init) ?? path):\(line)"
 }

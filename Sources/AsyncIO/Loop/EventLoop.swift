@@ -146,26 +146,27 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
     /// Runs `callback` on a later iteration, after everything already
     /// scheduled (asyncio's `call_soon`).
     @LoopActor @discardableResult
-    public func callSoon(label: String = "callback", _ callback: @escaping @LoopActor () throws -> Void) -> Handle {
+    public func callSoon(label: String = "callback", fileID: StaticString = #fileID, line: UInt = #line,
+                         _ callback: @escaping @LoopActor () throws -> Void) -> Handle {
         checkOpen()
-        let handle = Handle(label: label, callback)
+        let handle = Handle(label: handleLabel(label, fileID, line), callback)
         ready.append(.handle(handle))
         return handle
     }
 
     /// Runs `callback` once `delay` seconds have passed (asyncio's `call_later`).
     @LoopActor @discardableResult
-    public func callLater(_ delay: Double, label: String = "callback",
+    public func callLater(_ delay: Double, label: String = "callback", fileID: StaticString = #fileID, line: UInt = #line,
                           _ callback: @escaping @LoopActor () throws -> Void) -> TimerHandle {
-        callAt(time() + delay, label: label, callback)
+        callAt(time() + delay, label: label, fileID: fileID, line: line, callback)
     }
 
     /// Runs `callback` when the loop's clock reaches `when` (asyncio's `call_at`).
     @LoopActor @discardableResult
-    public func callAt(_ when: Double, label: String = "callback",
+    public func callAt(_ when: Double, label: String = "callback", fileID: StaticString = #fileID, line: UInt = #line,
                        _ callback: @escaping @LoopActor () throws -> Void) -> TimerHandle {
         checkOpen()
-        let handle = TimerHandle(when: when, loop: self, label: label, callback)
+        let handle = TimerHandle(when: when, loop: self, label: handleLabel(label, fileID, line), callback)
         timers.schedule(handle)
         if let instruments { for instrument in instruments { instrument.timerScheduled(handle) } }
         return handle
