@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
+import CLinux
 
 extension EventLoop {
     /// Creates a datagram (UDP) endpoint and returns its transport with the
