@@ -241,8 +241,7 @@ func unusedUDPPort(_ host: String) throws -> Int {
                                                                                  localAddr: ("127.0.0.1", 0))
                 references = Weak(transport: transport as? SocketDatagramTransport, protocolObject: recorder)
                 #expect(references.transport != nil)
-                let fd = try #require(transport.getExtraInfo("socket") as? Int32)
-                #expect(fcntl(fd, F_GETFD) >= 0)
+                #expect(transport.getExtraInfo("socket") is Int32)
                 // The protocol keeps its transport: the cycle must break at connectionLost.
                 #expect(recorder.transport === transport)
                 transport.close()
@@ -250,8 +249,8 @@ func unusedUDPPort(_ host: String) throws -> Int {
                 try await sleep(0)
                 try await sleep(0)
                 #expect(recorder.lost == ["nil"])
+                // Closed (not checked with fcntl: tests running alongside may reuse the number).
                 #expect(transport.getExtraInfo("socket") == nil)
-                #expect(fcntl(fd, F_GETFD) == -1)
                 // Datagrams sent after the close are dropped.
                 let somewhere = try #require(SocketAddress(ip: "127.0.0.1", port: 9))
                 #expect(throws: Never.self) { try transport.sendto([1], somewhere) }
@@ -303,6 +302,10 @@ func unusedUDPPort(_ host: String) throws -> Int {
             sender.setWriteBufferLimits(high: 20_000, low: 5_000)
             var sent: [[UInt8]] = []
             while sender.writeBufferSize == 0 || senderProtocol.pauses == 0 {
+                guard sent.count < 100_000 else {
+                    Issue.record("100,000 datagrams went into a socket nobody reads without blocking")
+                    return
+                }
                 let datagram = (0..<1000).map { UInt8(truncatingIfNeeded: sent.count &+ $0) }
                 try sender.sendto(datagram)
                 sent.append(datagram)
@@ -364,6 +367,44 @@ func unusedUDPPort(_ host: String) throws -> Int {
             try transport.sendto(Array("hi".utf8), serverAddress)
             try await yieldUntil { server.received.count == 1 }
             #expect(server.received[0].data == Array("hi".utf8))
+            transport.close()
+            serverTransport.close()
+        }
+    }
+
+    @Test func localAndRemoteAddressTogether() throws {
+        try runLoop { loop in
+            let (serverTransport, server) = try await loop.createDatagramEndpoint({ DatagramRecorder(echoes: true) },
+                                                                                 localAddr: ("::1", 0))
+            let serverAddress = try #require(serverTransport.getExtraInfo("sockname") as? SocketAddress)
+            let (transport, client) = try await loop.createDatagramEndpoint(
+                { DatagramRecorder() }, localAddr: ("::1", 0), remoteAddr: ("::1", serverAddress.port))
+            let clientAddress = try #require(transport.getExtraInfo("sockname") as? SocketAddress)
+            #expect(clientAddress.host == "::1" && clientAddress.port != 0)
+            #expect(transport.getExtraInfo("peername") as? SocketAddress == serverAddress)
+            try transport.sendto(Array("both".utf8))
+            try await yieldUntil { client.received.count == 1 }
+            #expect(server.received.map(\.addr) == [clientAddress])
+            transport.close()
+            serverTransport.close()
+        }
+    }
+
+    /// With `allowBroadcast`, asyncio leaves the socket unconnected and sends
+    /// each datagram to the remote address.
+    @Test func allowBroadcastSendsToTheRemoteAddressUnconnected() throws {
+        try runLoop { loop in
+            let (serverTransport, server) = try await loop.createDatagramEndpoint({ DatagramRecorder(echoes: true) },
+                                                                                 localAddr: ("127.0.0.1", 0))
+            let serverAddress = try #require(serverTransport.getExtraInfo("sockname") as? SocketAddress)
+            let (transport, client) = try await loop.createDatagramEndpoint(
+                { DatagramRecorder() }, remoteAddr: ("127.0.0.1", serverAddress.port), allowBroadcast: true)
+            #expect(transport.getExtraInfo("peername") as? SocketAddress == nil)
+            try transport.sendto(Array("to all".utf8))
+            try transport.sendto(Array("and you".utf8), serverAddress)
+            try await yieldUntil { client.received.count == 2 }
+            #expect(server.received.map(\.data) == [Array("to all".utf8), Array("and you".utf8)])
+            #expect(client.received.allSatisfy { $0.addr == serverAddress })
             transport.close()
             serverTransport.close()
         }
