@@ -44,10 +44,6 @@ final class SocketDatagramTransport: DatagramTransport, LoopResource {
     private var queue = DatagramQueue()
     private var flow = FlowControl()
 
-    /// At most this many datagrams are read per readiness event (libuv's
-    /// figure), so a busy socket does not starve the rest of the loop.
-    private static let readsPerEvent = 32
-
     /// Wraps the datagram socket `fd`, which it now owns. The protocol's
     /// `connectionMade` and the first read are scheduled, in that order, as
     /// in asyncio; `waiter`, if given, completes once both have happened.
@@ -75,17 +71,18 @@ final class SocketDatagramTransport: DatagramTransport, LoopResource {
 
     // MARK: Receiving
 
+    /// One datagram per readiness event, as asyncio reads: epoll is
+    /// level-triggered, so the next waiting datagram reports itself, and a
+    /// request-response exchange is not charged a second recvfrom that
+    /// finds nothing (about 8% of a loopback ping-pong round trip).
     private func readReady() {
+        guard !closing, let receiver else { return }
         let buffer = loop.receiveBuffer
-        for _ in 0..<Self.readsPerEvent {
-            guard !closing, let receiver else { return }
-            do {
-                guard case .processed(let (count, address)) = try Socket.receiveFrom(fd, into: buffer) else { return }
-                receiver.datagramReceived(Array(UnsafeRawBufferPointer(rebasing: buffer[..<count])), address)
-            } catch {
-                receiver.errorReceived(error)
-                return
-            }
+        do {
+            guard case .processed(let (count, address)) = try Socket.receiveFrom(fd, into: buffer) else { return }
+            receiver.datagramReceived(Array(UnsafeRawBufferPointer(rebasing: buffer[..<count])), address)
+        } catch {
+            receiver.errorReceived(error)
         }
     }
 
