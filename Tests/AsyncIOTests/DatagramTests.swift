@@ -77,6 +77,16 @@ final class PingPongClient: DatagramProtocol {
     func errorReceived(_ error: OSError) { try? done.setException(error) }
 }
 
+/// Sends `data` and waits for the echo, so the datagrams of a test keep
+/// their order without assuming UDP keeps it.
+@LoopActor
+func roundTrip(_ transport: any DatagramTransport, _ data: [UInt8], to addr: SocketAddress? = nil,
+               echoedTo client: DatagramRecorder) async throws {
+    let seen = client.received.count
+    try transport.sendto(data, addr)
+    try await yieldUntil { client.received.count > seen }
+}
+
 /// A UDP port nothing listens on: bound, read, and let go.
 func unusedUDPPort(_ host: String) throws -> Int {
     let address = try #require(SocketAddress(ip: host, port: 0))
@@ -100,8 +110,7 @@ func unusedUDPPort(_ host: String) throws -> Int {
                 { DatagramRecorder() }, localAddr: (host, 0))
             let clientAddress = try #require(clientTransport.getExtraInfo("sockname") as? SocketAddress)
             let messages: [[UInt8]] = [Array("hello".utf8), [], Array(repeating: 7, count: 9000)]
-            for message in messages { try clientTransport.sendto(message, serverAddress) }
-            try await yieldUntil { client.received.count == messages.count }
+            for message in messages { try await roundTrip(clientTransport, message, to: serverAddress, echoedTo: client) }
 
             #expect(server.received.map(\.data) == messages)
             #expect(server.received.allSatisfy { $0.addr == clientAddress })
@@ -127,9 +136,8 @@ func unusedUDPPort(_ host: String) throws -> Int {
                 { DatagramRecorder() }, remoteAddr: (host, serverAddress.port))
             #expect(transport.getExtraInfo("peername") as? SocketAddress == serverAddress)
 
-            try transport.sendto(Array("one".utf8))
-            try transport.sendto(Array("two".utf8), serverAddress)
-            try await yieldUntil { client.received.count == 2 }
+            try await roundTrip(transport, Array("one".utf8), echoedTo: client)
+            try await roundTrip(transport, Array("two".utf8), to: serverAddress, echoedTo: client)
             #expect(client.received.map { String(decoding: $0.data, as: UTF8.self) } == ["one", "two"])
 
             let elsewhere = try #require(SocketAddress(ip: host, port: serverAddress.port == 9 ? 10 : 9))
@@ -400,9 +408,8 @@ func unusedUDPPort(_ host: String) throws -> Int {
             let (transport, client) = try await loop.createDatagramEndpoint(
                 { DatagramRecorder() }, remoteAddr: ("127.0.0.1", serverAddress.port), allowBroadcast: true)
             #expect(transport.getExtraInfo("peername") as? SocketAddress == nil)
-            try transport.sendto(Array("to all".utf8))
-            try transport.sendto(Array("and you".utf8), serverAddress)
-            try await yieldUntil { client.received.count == 2 }
+            try await roundTrip(transport, Array("to all".utf8), echoedTo: client)
+            try await roundTrip(transport, Array("and you".utf8), to: serverAddress, echoedTo: client)
             #expect(server.received.map(\.data) == [Array("to all".utf8), Array("and you".utf8)])
             #expect(client.received.allSatisfy { $0.addr == serverAddress })
             transport.close()
