@@ -171,6 +171,24 @@ func unusedUDPPort(_ host: String) throws -> Int {
         }
     }
 
+    @Test func aDatagramTooLargeIsReportedAndTheEndpointGoesOn() throws {
+        try runLoop { loop in
+            let (serverTransport, server) = try await loop.createDatagramEndpoint({ DatagramRecorder(echoes: true) },
+                                                                                 localAddr: ("127.0.0.1", 0))
+            let serverAddress = try #require(serverTransport.getExtraInfo("sockname") as? SocketAddress)
+            let (transport, client) = try await loop.createDatagramEndpoint({ DatagramRecorder() },
+                                                                            remoteAddr: ("127.0.0.1", serverAddress.port))
+            // IPv4 carries at most 65,507 bytes of UDP payload.
+            try transport.sendto([UInt8](repeating: 1, count: 70_000))
+            #expect(client.errors.map(\.errno) == [EMSGSIZE])
+            try await roundTrip(transport, Array("still here".utf8), echoedTo: client)
+            #expect(server.received.map(\.data) == [Array("still here".utf8)])
+            #expect(!transport.isClosing && client.lost.isEmpty)
+            transport.close()
+            serverTransport.close()
+        }
+    }
+
     @Test func pythonPeerEchoesOurDatagrams() throws {
         let script = """
         import socket
