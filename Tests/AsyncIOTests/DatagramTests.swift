@@ -435,6 +435,30 @@ func unusedUDPPort(_ host: String) throws -> Int {
         }
     }
 
+    @Test func unixDatagramEndpointsByPath() throws {
+        var template = Array("/tmp/datagram-tests-XXXXXX".utf8CString)
+        let directory = String(cString: mkdtemp(&template)!)
+        defer { _ = try? ChildProcess.run("/bin/rm", ["-rf", directory]) }
+        let serverPath = "\(directory)/server.sock"
+        let clientPath = "\(directory)/client.sock"
+        try runLoop { loop in
+            for round in 0..<2 {
+                // The second round binds over the socket files the first left.
+                let (serverTransport, server) = try await loop.createUnixDatagramEndpoint(
+                    { DatagramRecorder(echoes: true) }, localPath: serverPath)
+                let (transport, client) = try await loop.createUnixDatagramEndpoint(
+                    { DatagramRecorder() }, localPath: clientPath, remotePath: serverPath)
+                #expect((transport.getExtraInfo("peername") as? SocketAddress)?.host == serverPath)
+                try await roundTrip(transport, Array("round \(round)".utf8), echoedTo: client)
+                #expect(server.received.map(\.addr.host) == [clientPath])
+                #expect(client.received.map(\.data) == [Array("round \(round)".utf8)])
+                transport.close()
+                serverTransport.close()
+                try await yieldUntil { client.lost.count == 1 && server.lost.count == 1 }
+            }
+        }
+    }
+
     @Test func reusePortLetsTwoEndpointsShareAPort() throws {
         try runLoop { loop in
             let (first, _) = try await loop.createDatagramEndpoint({ DatagramRecorder() }, localAddr: ("127.0.0.1", 0),

@@ -65,6 +65,40 @@ extension EventLoop {
         return try await attachDatagram(fd: sock, protocolFactory(), remoteAddress: nil)
     }
 
+    /// Creates a Unix-domain datagram endpoint (asyncio's
+    /// `create_datagram_endpoint` with `family=AF_UNIX`): bound to
+    /// `localPath` if given, which replaces a socket file left there (as
+    /// asyncio removes a stale one), and connected to `remotePath` if given.
+    /// A peer that did not bind sends from an empty address (`""`): it can
+    /// be answered only through a connection it made.
+    @LoopActor
+    public func createUnixDatagramEndpoint<P: DatagramProtocol>(
+        _ protocolFactory: @LoopActor () -> P, localPath: String? = nil, remotePath: String? = nil
+    ) async throws -> (transport: any DatagramTransport, protocol: P) {
+        let local = try localPath.map { path throws(OSError) in try SocketAddress(unixPath: path) }
+        let remote = try remotePath.map { path throws(OSError) in try SocketAddress(unixPath: path) }
+        let fd = try Socket.open(family: AF_UNIX, type: Int32(SOCK_DGRAM.rawValue))
+        do {
+            if let localPath, let local {
+                removeStaleSocket(at: localPath)
+                try Socket.bind(fd, to: local)
+            }
+            if let remote { try await sockConnect(fd, remote) }
+        } catch {
+            SystemCall.close(fd)
+            throw error
+        }
+        return try await attachDatagram(fd: fd, protocolFactory(), remoteAddress: remote)
+    }
+
+    /// Removes `path` if it is a socket: what a datagram endpoint bound there
+    /// before left behind. Anything else stays, for `bind` to report.
+    private nonisolated func removeStaleSocket(at path: String) {
+        var info = stat()
+        guard lstat(path, &info) == 0, info.st_mode & S_IFMT == S_IFSOCK else { return }
+        unlink(path)
+    }
+
     /// The (family, protocol) pairs to try, each with its local and remote
     /// address, in the order `getaddrinfo` gave them: only pairs that have
     /// an address for each of `localAddr` and `remoteAddr` given.
