@@ -475,3 +475,38 @@ func unusedUDPPort(_ host: String) throws -> Int {
         }
     }
 }
+
+// docs/guide.md's datagram example, as written there.
+@LoopActor
+private final class EchoServer: DatagramProtocol {
+    var transport: (any DatagramTransport)?
+    func connectionMade(_ transport: any DatagramTransport) { self.transport = transport }
+    func datagramReceived(_ data: [UInt8], _ addr: SocketAddress) {
+        try? transport?.sendto(data, addr)          // back to the sender
+    }
+}
+
+@LoopActor
+private final class PingClient: DatagramProtocol {
+    let reply: Future<[UInt8]>
+    init(loop: EventLoop) { reply = Future(loop: loop) }
+    func connectionMade(_ transport: any DatagramTransport) { try? transport.sendto(Array("ping".utf8)) }
+    func datagramReceived(_ data: [UInt8], _ addr: SocketAddress) { try? reply.setResult(data) }
+    func errorReceived(_ error: OSError) { try? reply.setException(error) }
+}
+
+@Suite struct GuideDatagramExampleTests {
+    @Test func theGuidesDatagramExampleRuns() throws {
+        let reply = try run {
+            let loop = runningLoop()
+            let (server, _) = try await loop.createDatagramEndpoint({ EchoServer() }, localAddr: ("127.0.0.1", 0))
+            let port = (server.getExtraInfo("sockname") as! SocketAddress).port
+            // Connected to the server: sendto without an address goes there.
+            let (client, ping) = try await loop.createDatagramEndpoint({ PingClient(loop: loop) },
+                                                                       remoteAddr: ("127.0.0.1", port))
+            defer { client.close(); server.close() }
+            return try await ping.reply.value
+        }
+        #expect(String(decoding: reply, as: UTF8.self) == "ping")
+    }
+}
