@@ -110,6 +110,14 @@ process_pool
            gather is done (the pool's shutdown is not timed). value =
            N / (t1 - t0), unit "calls/s".
 
+udp_ping_pong
+           UDP round trips on 127.0.0.1 in one loop: an echo endpoint
+           (create_datagram_endpoint, local_addr=('127.0.0.1', 0)) sends each
+           datagram back to its sender; a client connected to it
+           (remote_addr=) sends 64 bytes and, on each echo, the next, for
+           100 warm-up rounds and then N timed ones. value = N / seconds,
+           unit "round trips/s".
+
 The `startup` workload (process start-up time) is not a loop workload; it is
 measured by scripts/bench/compare directly.
 """
@@ -125,7 +133,7 @@ import time
 
 WORKLOADS = ("call_soon", "call_soon_driver", "task", "sleepers", "timers", "queue", "lock", "event",
              "spawn_sequential", "spawn_concurrent", "cat_pipe",
-             "executor_sequential", "executor_gather", "getaddrinfo", "process_pool")
+             "executor_sequential", "executor_gather", "getaddrinfo", "process_pool", "udp_ping_pong")
 IMPLS = ("asyncio", "uvloop")
 
 DEFAULT_N = {
@@ -144,6 +152,7 @@ DEFAULT_N = {
     "executor_gather": 100_000,
     "getaddrinfo": 20_000,
     "process_pool": 20_000,
+    "udp_ping_pong": 100_000,
 }
 
 LOCK_TASKS = 100
@@ -491,6 +500,54 @@ async def bench_process_pool(n, workers=2):
     return {"value": n / (t1 - t0), "unit": "calls/s", "n": n}
 
 
+class _UDPEcho(asyncio.DatagramProtocol):
+    def connection_made(self, transport):
+        self.transport = transport
+
+    def datagram_received(self, data, addr):
+        self.transport.sendto(data, addr)
+
+
+class _UDPPinger(asyncio.DatagramProtocol):
+    def __init__(self, rounds, timed_from, done):
+        self.rounds = rounds
+        self.timed_from = timed_from
+        self.done = done
+        self.payload = b"x" * 64
+        self.completed = 0
+        self.start = 0.0
+
+    def connection_made(self, transport):
+        self.transport = transport
+        transport.sendto(self.payload)
+
+    def datagram_received(self, data, addr):
+        self.completed += 1
+        if self.completed == self.timed_from:
+            self.start = time.perf_counter()
+        if self.completed == self.rounds:
+            self.done.set_result(time.perf_counter() - self.start)
+        else:
+            self.transport.sendto(self.payload)
+
+    def error_received(self, exc):
+        if not self.done.done():
+            self.done.set_exception(exc)
+
+
+async def bench_udp_ping_pong(n, warm_up=100):
+    loop = asyncio.get_running_loop()
+    server, _ = await loop.create_datagram_endpoint(_UDPEcho, local_addr=("127.0.0.1", 0))
+    port = server.get_extra_info("sockname")[1]
+    done = loop.create_future()
+    client, _ = await loop.create_datagram_endpoint(
+        lambda: _UDPPinger(warm_up + n, warm_up, done), remote_addr=("127.0.0.1", port))
+    seconds = await done
+    client.close()
+    server.close()
+    return {"value": n / seconds, "unit": "round trips/s", "n": n}
+
+
 BENCHES = {
     "call_soon": bench_call_soon,
     "call_soon_driver": bench_call_soon_driver,
@@ -507,6 +564,7 @@ BENCHES = {
     "executor_gather": bench_executor_gather,
     "getaddrinfo": bench_getaddrinfo,
     "process_pool": bench_process_pool,
+    "udp_ping_pong": bench_udp_ping_pong,
 }
 
 

@@ -18,7 +18,7 @@ func emit(_ bench: String, _ value: Double, _ unit: String, n: Int, _ extra: [St
 
 let arguments = CommandLine.arguments.dropFirst()
 guard let workload = arguments.first else {
-    print("usage: asyncio-bench call_soon|call_soon_driver|task|sleepers|timers|queue|lock|event|spawn_sequential|spawn_concurrent|cat_pipe|executor_sequential|executor_gather|getaddrinfo|process_pool")
+    print("usage: asyncio-bench call_soon|call_soon_driver|task|sleepers|timers|queue|lock|event|spawn_sequential|spawn_concurrent|cat_pipe|executor_sequential|executor_gather|getaddrinfo|process_pool|udp_ping_pong")
     exit(64)
 }
 
@@ -56,7 +56,9 @@ case "getaddrinfo":
     emit("getaddrinfo", try Workloads.getaddrinfo(), "lookups/s", n: 20_000)
 case "process_pool":
     emit("process_pool", try Workloads.processPool(), "calls/s", n: 20_000)
+case "udp_ping_pong":
+    emit("udp_ping_pong", try Workloads.udpPingPong(), "round trips/s", n: 100_000)
 default:
-    print("unknown workload \(workload): expected call_soon, call_soon_driver, task, sleepers, timers, queue, lock, event, spawn_sequential, spawn_concurrent, cat_pipe, executor_sequential, executor_gather, getaddrinfo or process_pool")
+    print("unknown workload \(workload): expected call_soon, call_soon_driver, task, sleepers, timers, queue, lock, event, spawn_sequential, spawn_concurrent, cat_pipe, executor_sequential, executor_gather, getaddrinfo, process_pool or udp_ping_pong")
     exit(64)
 }

@@ -13,9 +13,9 @@ enum Socket {
     // caller (`openUnixConnection`), Swift 6.3.1's coroutine splitting
     // crashes (-O).
     @inline(never)
-    static func open(family: Int32, type: Int32 = Int32(SOCK_STREAM.rawValue)) throws(OSError) -> Int32 {
+    static func open(family: Int32, type: Int32 = Int32(SOCK_STREAM.rawValue), proto: Int32 = 0) throws(OSError) -> Int32 {
         try SystemCall.run("socket") {
-            socket(family, type | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+            socket(family, type | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), proto)
         }
     }
 
@@ -96,6 +96,51 @@ enum Socket {
         message.msg_iov = vectors.baseAddress
         message.msg_iovlen = vectors.count
         return try SystemCall.nonBlocking("sendmsg") { sendmsg(fd, &message, Int32(MSG_NOSIGNAL)) }
+    }
+
+    /// Reads one datagram into `buffer`, with the address it came from. A
+    /// datagram longer than `buffer` is cut short, as recvfrom(2) does.
+    @inline(__always)
+    static func receiveFrom(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer)
+        throws(OSError) -> IOResult<(count: Int, address: SocketAddress)>
+    {
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let result = try SystemCall.nonBlocking("recvfrom") {
+            withUnsafeMutablePointer(to: &storage) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    recvfrom(fd, buffer.baseAddress, buffer.count, 0, $0, &length)
+                }
+            }
+        }
+        guard case .processed(let count) = result else { return .wouldBlock }
+        return .processed((count, SocketAddress(storage: storage, length: length)))
+    }
+
+    /// Sends `bytes` as one datagram to `address`, or to the connected peer
+    /// when `address` is nil. Never raises SIGPIPE.
+    @inline(__always)
+    static func sendTo(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, to address: SocketAddress?) throws(OSError) -> IOResult<Int> {
+        guard let address else {
+            return try SystemCall.nonBlocking("send") { Glibc.send(fd, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL)) }
+        }
+        return try SystemCall.nonBlocking("sendto") {
+            address.withSockaddr { Glibc.sendto(fd, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL), $0, $1) }
+        }
+    }
+
+    /// The socket's type (`SOCK_STREAM`, `SOCK_DGRAM`, …), or nil if `fd`
+    /// is not a socket.
+    static func type(_ fd: Int32) -> Int32? {
+        var type: Int32 = 0
+        var length = socklen_t(MemoryLayout<Int32>.size)
+        return getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &length) == 0 ? type : nil
+    }
+
+    /// Makes a descriptor someone else opened non-blocking.
+    static func setNonBlocking(_ fd: Int32) throws(OSError) {
+        let flags = try SystemCall.run("fcntl") { fcntl(fd, F_GETFL) }
+        _ = try SystemCall.run("fcntl") { fcntl(fd, F_SETFL, flags | O_NONBLOCK) }
     }
 
     static func localAddress(_ fd: Int32) -> SocketAddress? {

@@ -151,3 +151,39 @@ extension SocketAddress {
         return SocketAddress(storage: copy, length: length)
     }
 }
+
+extension SocketAddress {
+    /// Whether both name the same endpoint: family, port and address bytes
+    /// (and the IPv6 scope), without the text conversion `==` makes.
+    /// Cheap enough to check on every datagram sent.
+    func isSameEndpoint(as other: SocketAddress) -> Bool {
+        guard family == other.family else { return false }
+        var a = storage
+        var b = other.storage
+        return withUnsafePointer(to: &a) { a in
+            withUnsafePointer(to: &b) { b in
+                switch family {
+                case AF_INET:
+                    a.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { a in
+                        b.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { b in
+                            a.pointee.sin_port == b.pointee.sin_port
+                                && a.pointee.sin_addr.s_addr == b.pointee.sin_addr.s_addr
+                        }
+                    }
+                case AF_INET6:
+                    a.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { a in
+                        b.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { b in
+                            a.pointee.sin6_port == b.pointee.sin6_port
+                                && a.pointee.sin6_scope_id == b.pointee.sin6_scope_id
+                                && withUnsafeBytes(of: a.pointee.sin6_addr) { x in
+                                    withUnsafeBytes(of: b.pointee.sin6_addr) { y in x.elementsEqual(y) }
+                                }
+                        }
+                    }
+                default:
+                    self == other
+                }
+            }
+        }
+    }
+}
