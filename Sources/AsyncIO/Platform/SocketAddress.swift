@@ -124,14 +124,22 @@ public struct SocketAddress: Sendable, CustomStringConvertible, Hashable {
         }
     }
 
+    /// The same endpoint: family, port and address (see `isSameEndpoint`).
     public static func == (a: SocketAddress, b: SocketAddress) -> Bool {
-        a.family == b.family && a.host == b.host && a.port == b.port
+        a.isSameEndpoint(as: b)
     }
 
     public func hash(into hasher: inout Hasher) {
         hasher.combine(family)
-        hasher.combine(host)
         hasher.combine(port)
+        var copy = storage
+        withUnsafeBytes(of: &copy) { bytes in
+            switch family {
+            case AF_INET: hasher.combine(bytes: UnsafeRawBufferPointer(rebasing: bytes[4..<8]))
+            case AF_INET6: hasher.combine(bytes: UnsafeRawBufferPointer(rebasing: bytes[8..<24]))
+            default: hasher.combine(host)
+            }
+        }
     }
 }
 
@@ -154,8 +162,8 @@ extension SocketAddress {
 
 extension SocketAddress {
     /// Whether both name the same endpoint: family, port and address bytes
-    /// (and the IPv6 scope), without the text conversion `==` makes.
-    /// Cheap enough to check on every datagram sent.
+    /// (and the IPv6 scope), compared without converting them to text:
+    /// cheap enough to check on every datagram sent.
     func isSameEndpoint(as other: SocketAddress) -> Bool {
         guard family == other.family else { return false }
         var a = storage
@@ -181,7 +189,7 @@ extension SocketAddress {
                         }
                     }
                 default:
-                    self == other
+                    host == other.host && port == other.port
                 }
             }
         }
