@@ -119,6 +119,38 @@ private func failing(after seconds: Double, _ tag: String) -> LoopTask<Int> {
         #expect(results == ["a", "b", "c"])
     }
 
+    /// CPython hands on the child's own `CancelledError`, message included.
+    @Test func cancellingATaskInGatherKeepsTheCancelMessage() throws {
+        let message = try runLoop { loop -> String? in
+            let waiter = loop.createTask { try await gather([delayed(10, 1), delayed(10, 2)]) }
+            try await sleep(0.001)
+            waiter.cancel(message: "stop")
+            do {
+                _ = try await waiter.value
+                return nil
+            } catch let error as CancelledError {
+                return error.message
+            }
+        }
+        #expect(message == "stop")
+    }
+
+    @Test func aCancelledChildFailsGatherWithItsMessage() throws {
+        let message = try runLoop { loop -> String? in
+            let child = delayed(10, 1)
+            let gathering = loop.createTask { try await gather([child, delayed(10, 2)]) }
+            try await sleep(0.001)
+            child.cancel(message: "child stopped")
+            do {
+                _ = try await gathering.value
+                return nil
+            } catch let error as CancelledError {
+                return error.message
+            }
+        }
+        #expect(message == "child stopped")
+    }
+
     @Test func gatherOfNothingIsEmpty() throws {
         #expect(try runLoop { _ in try await gather([Future<Int>]()) } == [])
     }

@@ -43,7 +43,8 @@ final class GatheringFuture<Child: FutureCore, Element: Sendable>: Future<[Eleme
         guard !isDone else { return }
         if !returnExceptions {
             if child.isCancelled {
-                try? setException(CancelledError())
+                // The child's own error, with its cancel message, as asyncio's.
+                try? setException(child.error ?? CancelledError())
                 return
             }
             if let error = try? child.exception() {
@@ -54,7 +55,7 @@ final class GatheringFuture<Child: FutureCore, Element: Sendable>: Future<[Eleme
         guard finishedCount == children.count else { return }
         if cancelRequested {
             // Every child was asked to cancel; the gather itself was.
-            try? setException(CancelledError())
+            try? setException(child.isCancelled ? child.error ?? CancelledError() : CancelledError())
         } else {
             collect(children, &collected)
             succeed(collected)
