@@ -221,3 +221,32 @@ final class CollectingBufferedProtocol: BufferedProtocol {
         #expect(updates >= 100_000 / 4096)  // at most 4 KiB per read: the buffer's size
     }
 }
+
+/// `OSError.kind` names Python's subclass for an errno, so callers need no
+/// C constants.
+@Suite struct OSErrorKindTests {
+    @Test func aRefusedConnectionIsConnectionRefused() throws {
+        let kind = try runLoop { loop -> OSError.Kind? in
+            // A port nobody listens on: bind one, learn its number, close it.
+            let server = try await loop.createServer({ WatchedEcho(LifetimeWatch()) }, host: "127.0.0.1", port: 0)
+            let port = server.addresses[0].port
+            server.close()
+            try await server.waitClosed()
+            do {
+                _ = try await loop.openConnection(host: "127.0.0.1", port: port)
+                return nil
+            } catch let error as OSError {
+                return error.kind
+            }
+        }
+        #expect(kind == .connectionRefused)
+    }
+
+    @Test func errnosMapToPythonsSubclasses() {
+        #expect(OSError(errno: ECONNRESET, operation: "recv").kind == .connectionReset)
+        #expect(OSError(errno: EPIPE, operation: "send").kind == .brokenPipe)
+        #expect(OSError(errno: ENOENT, operation: "spawn", filename: "x").kind == .fileNotFound)
+        #expect(OSError(errno: EACCES, operation: "spawn").kind == .permission)
+        #expect(OSError(errno: EMFILE, operation: "accept").kind == .other)
+    }
+}

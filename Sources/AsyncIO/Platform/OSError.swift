@@ -29,3 +29,37 @@ public struct OSError: Error, CustomStringConvertible, Equatable {
         return "[Errno \(errno)] \(message) (\(operation))"
     }
 }
+
+extension OSError {
+    /// Python's subclass of `OSError` for this errno (`ConnectionResetError`,
+    /// `BrokenPipeError`…), so code can test what went wrong without
+    /// importing the C library for its constants:
+    /// `catch let error as OSError where error.kind == .connectionReset`.
+    public enum Kind: Sendable, Equatable {
+        case brokenPipe, connectionAborted, connectionRefused, connectionReset
+        case fileExists, fileNotFound, interrupted, isADirectory, notADirectory
+        case permission, processLookup, timeout, blockingIO, childProcess
+        /// An errno Python gives no subclass of its own.
+        case other
+    }
+
+    public var kind: Kind {
+        switch errno {
+        case EPIPE, ESHUTDOWN: .brokenPipe
+        case ECONNABORTED: .connectionAborted
+        case ECONNREFUSED: .connectionRefused
+        case ECONNRESET: .connectionReset
+        case EEXIST: .fileExists
+        case ENOENT: .fileNotFound
+        case EINTR: .interrupted
+        case EISDIR: .isADirectory
+        case ENOTDIR: .notADirectory
+        case EACCES, EPERM: .permission
+        case ESRCH: .processLookup
+        case ETIMEDOUT: .timeout
+        case EAGAIN, EALREADY, EINPROGRESS: .blockingIO
+        case ECHILD: .childProcess
+        default: .other
+        }
+    }
+}
