@@ -127,3 +127,29 @@ private func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8
         #expect(reply == "hello\n")
     }
 }
+
+@Suite struct StreamTextTests {
+    @Test func textGoesOutAsUTF8AndLinesComeBackDecoded() throws {
+        let lines = try runLoop { loop -> [String] in
+            let reader = StreamReader(loop: loop)
+            reader.feedData(Array("grüße\n".utf8) + [0x66, 0xff, 0x0a])
+            reader.feedEof()
+            return [try await reader.readline(as: String.self), try await reader.readline(as: String.self),
+                    try await reader.readline(as: String.self)]
+        }
+        #expect(lines == ["grüße\n", "f\u{FFFD}\n", ""])
+    }
+
+    @Test func aStringWrittenIsItsUTF8Bytes() throws {
+        let echoed = try runLoop { loop -> [UInt8] in
+            let server = try await startStreamEcho(loop)
+            let (reader, writer) = try await loop.openConnection(host: "127.0.0.1", port: server.addresses[0].port)
+            writer.write("grüße\n")
+            let line = try await reader.readline()
+            writer.close()
+            server.close()
+            return line
+        }
+        #expect(echoed == Array("grüße\n".utf8))
+    }
+}
