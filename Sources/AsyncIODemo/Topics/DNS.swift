@@ -36,8 +36,10 @@ struct DNSCommand: TopicCommand {
             try runTopic(Self.topic, example: example, learner)
             return
         }
-        let allResolved = example == "getaddrinfo" ? try lookUpAddresses(targets) : try lookUpNames(targets)
-        if !allResolved { throw ExitCode.failure }
+        try learner.instrumenting {
+            let allResolved = example == "getaddrinfo" ? try lookUpAddresses(targets) : try lookUpNames(targets)
+            if !allResolved { throw ExitCode.failure }
+        }
     }
 }
 

@@ -53,18 +53,20 @@ struct EchoServerCommand: TopicCommand {
     }
 
     func run() throws {
-        guard serve || connect != nil, let example else {
+        guard serve || connect != nil, !learner.source, let example else {
             try runTopic(Self.topic, example: example, learner)
             return
         }
         let demo = EchoDemo(style: example == "streams" ? .streams : .protocol, quiet: quiet)
         DemoLogging.use(.named)
         do {
-            if serve {
-                try demo.serve(host: host, port: port)
-            } else if let connect, let endpoint = Endpoint(connect) {
-                let payload = messages.isEmpty ? EchoDemo.documentMessages : rawBytes(of: messages)
-                try demo.connect(to: endpoint, messages: payload)
+            try learner.instrumenting {
+                if serve {
+                    try demo.serve(host: host, port: port)
+                } else if let connect, let endpoint = Endpoint(connect) {
+                    let payload = messages.isEmpty ? EchoDemo.documentMessages : rawBytes(of: messages)
+                    try demo.connect(to: endpoint, messages: payload)
+                }
             }
         } catch let failure as DemoFailure {
             printError("asyncio-demo: \(failure.message)")

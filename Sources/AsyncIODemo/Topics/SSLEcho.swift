@@ -55,20 +55,22 @@ struct SSLEchoCommand: TopicCommand {
     }
 
     func run() throws {
-        guard serve || connect != nil else {
+        guard serve || connect != nil, !learner.source else {
             try runTopic(Self.topic, example: example, learner)
             return
         }
         DemoLogging.use(.named)
         do {
-            if serve {
-                let context = try serverContext()
-                let demo = EchoDemo(style: .tlsStreams(server: context, client: context))
-                try demo.serve(host: host, port: port)
-            } else if let connect, let endpoint = Endpoint(connect) {
-                let context = try clientContext()
-                let payload = messages.isEmpty ? EchoDemo.documentMessages : rawBytes(of: messages)
-                try EchoDemo(style: .tlsStreams(server: context, client: context)).connect(to: endpoint, messages: payload)
+            try learner.instrumenting {
+                if serve {
+                    let context = try serverContext()
+                    let demo = EchoDemo(style: .tlsStreams(server: context, client: context))
+                    try demo.serve(host: host, port: port)
+                } else if let connect, let endpoint = Endpoint(connect) {
+                    let context = try clientContext()
+                    let payload = messages.isEmpty ? EchoDemo.documentMessages : rawBytes(of: messages)
+                    try EchoDemo(style: .tlsStreams(server: context, client: context)).connect(to: endpoint, messages: payload)
+                }
             }
         } catch let failure as DemoFailure {
             printError("asyncio-demo: \(failure.message)")

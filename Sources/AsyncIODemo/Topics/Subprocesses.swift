@@ -39,10 +39,12 @@ struct SubprocessCommand: TopicCommand {
             return
         }
         do {
-            switch example {
-            case "protocol": try runDFWithProtocol(command: command)
-            case "coroutine": try runDFWithStreams(command: command)
-            default: try runToUpper(command: command)
+            try learner.instrumenting {
+                switch example {
+                case "protocol": try runDFWithProtocol(command: command)
+                case "coroutine": try runDFWithStreams(command: command)
+                default: try runToUpper(command: command)
+                }
             }
         } catch let error as OSError where error.filename != nil {
             printError("asyncio-demo: cannot run \(pythonRepr(command[0])): \(error)")
