@@ -6,7 +6,7 @@ import Testing
 /// equal its recorded file in `Golden/<topic>/<example>.txt`; a topic that
 /// declares none is compared byte for byte. Set `UPDATE_GOLDEN=1` to
 /// re-record; a re-recording run fails so a changed baseline is always noticed.
-@Suite(.timeLimit(.minutes(1))) struct GoldenTests {
+@Suite(.timeLimit(.minutes(5))) struct GoldenTests {
     static let goldenFolder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden")
 
     struct Case: CustomTestStringConvertible, Sendable {

@@ -4,7 +4,7 @@ import Testing
 /// `--trace` and `--trace-file`: the loop's events beside an example's output,
 /// and the same events as a timeline. The text format is part of the
 /// contract: a few traced examples have goldens.
-@Suite(.timeLimit(.minutes(1))) struct TraceTests {
+@Suite(.timeLimit(.minutes(5))) struct TraceTests {
     static let goldenFolder = GoldenTests.goldenFolder.appendingPathComponent("traced")
 
     /// Examples whose trace is the same on every run but for how long the
