@@ -69,17 +69,23 @@ public final class SSLContext: @unchecked Sendable {
 
     // MARK: Verification
 
-    public var verifyMode: VerifyMode {
-        get { state.withLock { $0.verifyMode } }
-        set {
-            // Python refuses CERT_NONE while check_hostname is on; here the
-            // host-name check goes with it, as it cannot work without verification.
-            state.withLock {
-                $0.verifyMode = newValue
-                if newValue == .none { $0.checkHostname = false }
-            }
-            applyVerifyMode(newValue)
+    /// How the peer's certificate is checked. Set it with `setVerifyMode`,
+    /// which can refuse.
+    public var verifyMode: VerifyMode { state.withLock { $0.verifyMode } }
+
+    /// Sets `verifyMode`. `.none` while `checkHostname` is on is refused,
+    /// as Python refuses it: a host name cannot be checked without a
+    /// verified certificate, so turn `checkHostname` off first.
+    public func setVerifyMode(_ mode: VerifyMode) throws(ValueError) {
+        let accepted = state.withLock { settings -> Bool in
+            guard !(mode == .none && settings.checkHostname) else { return false }
+            settings.verifyMode = mode
+            return true
         }
+        guard accepted else {
+            throw ValueError("Cannot set verify_mode to CERT_NONE when check_hostname is enabled.")
+        }
+        applyVerifyMode(mode)
     }
 
     /// Whether a client checks the certificate names the host it connected

@@ -72,9 +72,13 @@ final class TLSSession {
 
     // MARK: What the handshake settled
 
+    /// nil when the peer sent no certificate; `.empty` when it sent one
+    /// that the context did not ask to verify, as Python's `getpeercert()`
+    /// gives `{}` then (its fields would be unchecked claims).
     func peerCertificate() -> PeerCertificate? {
         guard let x509 = SSL_get1_peer_certificate(ssl) else { return nil }
         defer { X509_free(x509) }
+        guard SSL_CTX_get_verify_mode(SSL_get_SSL_CTX(ssl)) & SSL_VERIFY_PEER != 0 else { return .empty }
         return PeerCertificate(x509)
     }
 
