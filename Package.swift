@@ -33,7 +33,10 @@ let package = Package(
             ]
         ),
         .target(name: "TestSupport", dependencies: ["CLinux"], path: "Tests/TestSupport"),
-        .testTarget(name: "AsyncIOTests", dependencies: ["AsyncIO", "TestSupport"]),
+        .testTarget(
+            name: "AsyncIOTests",
+            dependencies: ["AsyncIO", "TestSupport", .product(name: "Logging", package: "swift-log")]
+        ),
         .testTarget(
             name: "AsyncIODemoTests",
             dependencies: ["AsyncIODemo", "TestSupport"],

@@ -4,6 +4,8 @@ import TestSupport
 
 /// `SSLContext`'s settings that depend on each other, as Python ties them.
 @Suite(.serialized, .timeLimit(.minutes(2))) struct TLSContextTests {
+    init() { LogCapture.install() }
+
     @Test func verifyModeNoneIsRefusedWhileHostNamesAreChecked() throws {
         let context = try SSLContext(purpose: .client)
         #expect(context.checkHostname)

@@ -4,6 +4,7 @@ import Glibc
 #endif
 @testable import AsyncIO
 import TestSupport
+import Logging
 
 /// A fresh self-signed certificate for localhost, a server context using
 /// it and a client context trusting only it, with host names checked.
@@ -75,3 +76,57 @@ func temporaryDirectory() -> String {
     return String(cString: mkdtemp(&template)!)
 }
 
+
+/// A certificate a client presents, and the server context that trusts it.
+struct ClientIdentity {
+    let certificate: SelfSignedCertificate
+
+    init(name: String = "client") throws {
+        certificate = try SelfSignedCertificate.generate(hostName: name)
+    }
+
+    /// A client context of `pair` that also presents this certificate.
+    func presented(by pair: TLSPair) throws -> SSLContext {
+        let context = try SSLContext.makeDefault(purpose: .client)
+        try context.loadVerifyLocations(caData: pair.certificate.certificatePEM)
+        try context.loadCertChain(certData: certificate.certificatePEM, keyData: certificate.privateKeyPEM)
+        return context
+    }
+}
+
+/// What the runtime logs, kept for tests that check a failure was logged
+/// (and still written to standard error). Installed by every TLS suite's
+/// init, before any TLS code runs in the process, so the TLS layer's
+/// logger is made with it.
+enum LogCapture {
+    private static let installed: Bool = {
+        LoggingSystem.bootstrap { label in
+            MultiplexLogHandler([StreamLogHandler.standardError(label: label), RecordingLogHandler()])
+        }
+        return true
+    }()
+    fileprivate static let records = Locked<[String]>([])
+
+    static func install() { _ = installed }
+
+    /// How many messages have been logged so far, to look only after it.
+    static var count: Int { records.withLock { $0.count } }
+
+    /// The messages logged since `mark`.
+    static func messages(since mark: Int) -> [String] { records.withLock { Array($0[mark...]) } }
+}
+
+private struct RecordingLogHandler: LogHandler {
+    var metadata: Logger.Metadata = [:]
+    var metadataProvider: Logger.MetadataProvider?
+    var logLevel: Logger.Level = .info
+
+    func log(event: LogEvent) {
+        LogCapture.records.withLock { $0.append("\(event.message)") }
+    }
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+}

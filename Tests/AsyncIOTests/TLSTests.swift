@@ -6,6 +6,8 @@ import Glibc
 import TestSupport
 
 @Suite(.serialized, .timeLimit(.minutes(2))) struct TLSTests {
+    init() { LogCapture.install() }
+
     @Test(arguments: [SSLContext.TLSVersion.tlsv1_2, .tlsv1_3])
     func echoOverEachVersion(_ version: SSLContext.TLSVersion) throws {
         let pair = try TLSPair(version: version)

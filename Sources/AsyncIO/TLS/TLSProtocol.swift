@@ -4,6 +4,12 @@ import Glibc
 import Musl
 #endif
 import COpenSSL
+import Logging
+
+/// The TLS layer's log, under asyncio's logger name. Its own global, made
+/// at the first TLS message, so a program (or a test) that configures
+/// logging before using TLS sees every one of them.
+let sslLogger = Logger(label: "asyncio")
 
 /// TLS between a socket transport and the application's protocol
 /// (asyncio's `SSLProtocol`): the socket transport's protocol, fed
@@ -179,7 +185,7 @@ final class TLSProtocol: BufferedProtocol {
         handshakeTimer = nil
         if serverSide {
             let peer = (underlying?.getExtraInfo("peername") as? SocketAddress).map { " from \($0.host) port \($0.port)" } ?? ""
-            asyncioLogger.info("SSL handshake failed\(peer): \(error)")
+            sslLogger.info("SSL handshake failed\(peer): \(error)")
         }
         if let waiter, !waiter.isDone { try? waiter.setException(error) }
         waiter = nil
@@ -241,7 +247,7 @@ final class TLSProtocol: BufferedProtocol {
         } else {
             keepOpen = false
         }
-        if keepOpen { asyncioLogger.warning("returning true from eof_received() has no effect when using ssl") }
+        if keepOpen { sslLogger.warning("returning true from eof_received() has no effect when using ssl") }
     }
 
     func pauseReading() {
