@@ -59,6 +59,7 @@ final class TLSProtocol: BufferedProtocol {
     private(set) var peerCertificate: PeerCertificate?
     private(set) var cipher: SSLCipher?
     private(set) var selectedALPN: String?
+    var sslObject: SSLObject { SSLObject(session) }
 
     /// asyncio's `ssl_handshake_timeout` default.
     static let defaultHandshakeTimeout = 60.0
@@ -67,7 +68,7 @@ final class TLSProtocol: BufferedProtocol {
          serverHostname: String?, handshakeTimeout: Double?, waiter: Future<Void>?) throws(SSLError) {
         self.loop = loop
         self.context = context
-        self.session = TLSSession(ssl: try context.makeSSL())
+        self.session = try TLSSession(context: context, serverSide: serverSide, serverHostname: serverHostname)
         self.application = application
         self.serverSide = serverSide
         self.serverHostname = serverHostname

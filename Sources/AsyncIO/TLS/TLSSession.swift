@@ -15,10 +15,22 @@ final class TLSSession {
     /// Where decrypted bytes land for a streaming application.
     let plainBuffer: UnsafeMutableRawBufferPointer
 
+    let serverSide: Bool
+    /// The name a client sends as SNI and checks the certificate against.
+    let serverHostname: String?
+    /// The context the connection uses now: the one it was made with,
+    /// unless an SNI callback switched it. Held so that its SSL_CTX's
+    /// callbacks, which point at it, stay valid.
+    var context: SSLContext
+
     static let bufferSize = 64 * 1024
 
-    init(ssl: OpaquePointer) {
+    init(context: SSLContext, serverSide: Bool, serverHostname: String?) throws(SSLError) {
+        let ssl = try context.makeSSL()
         self.ssl = ssl
+        self.context = context
+        self.serverSide = serverSide
+        self.serverHostname = serverHostname
         incoming = BIO_new(BIO_s_mem())!
         outgoing = BIO_new(BIO_s_mem())!
         // An empty incoming BIO means "wait for more", not end of file.
@@ -26,6 +38,19 @@ final class TLSSession {
         SSL_set_bio(ssl, incoming, outgoing)
         cipherBuffer = .allocate(byteCount: Self.bufferSize, alignment: 16)
         plainBuffer = .allocate(byteCount: Self.bufferSize, alignment: 16)
+        // Unretained: the session frees the SSL, so it outlives every callback.
+        SSL_set_ex_data(ssl, 0, Unmanaged.passUnretained(self).toOpaque())
+    }
+
+    /// The session of `ssl`, inside an OpenSSL callback.
+    static func owning(_ ssl: OpaquePointer) -> TLSSession? {
+        SSL_get_ex_data(ssl, 0).map { Unmanaged<TLSSession>.fromOpaque($0).takeUnretainedValue() }
+    }
+
+    /// Serves `context`'s certificate from now on (in an SNI callback).
+    func switchContext(to context: SSLContext) {
+        context.adopt(ssl)
+        self.context = context
     }
 
     deinit {
