@@ -95,11 +95,3 @@ public struct SSLCertVerificationError: Error, CustomStringConvertible, Sendable
         }
     }
 }
-
-/// An argument or setting that cannot be used (Python's `ValueError`), with
-/// Python's message.
-public struct ValueError: Error, CustomStringConvertible, Equatable, Sendable {
-    public var message: String
-    public init(_ message: String) { self.message = message }
-    public var description: String { message }
-}

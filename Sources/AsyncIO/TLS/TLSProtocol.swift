@@ -18,11 +18,16 @@ let sslLogger = Logger(label: "asyncio")
 ///
 /// States (an illegal move is a bug, so each step checks where it is):
 ///
-///     handshaking ──handshake done──▶ wrapped ──close()──▶ shuttingDown
-///          │                            │                      │
-///          └── failure, timeout, ───────┴──── connection lost ─┴──▶ lost
+///     handshaking ──handshake done──▶ wrapped ──close(), peer's close_notify──▶ shuttingDown
+///          │                            │                                        │
+///          └── failure, timeout, ───────┴────────── connection lost ─────────────┴──▶ lost
 ///
-/// The application's `connectionMade` comes only after the handshake, and
+/// `shuttingDown` has sent close_notify and waits, up to the shutdown
+/// timeout, for the peer's before closing the socket; application data
+/// still arriving then is dropped, as the application has closed.
+///
+/// The application's `connectionMade` comes only after the handshake
+/// (never, for `startTLS`, whose caller gets the transport instead), and
 /// its `connectionLost` exactly once after that; then the layer lets go of
 /// the application's protocol and transport.
 @LoopActor
@@ -36,6 +41,9 @@ final class TLSProtocol: BufferedProtocol {
     /// The name a client checks the certificate against and sends as SNI.
     private let serverHostname: String?
     private let handshakeTimeout: Double
+    private let shutdownTimeout: Double
+    /// False for `startTLS`: the application's protocol is already connected.
+    private let callConnectionMade: Bool
     private var state = State.handshaking
     /// The application's protocol, until its `connectionLost` has run.
     private var application: (any BaseProtocol)?
@@ -47,10 +55,17 @@ final class TLSProtocol: BufferedProtocol {
     var underlying: (any Transport)?
     private var waiter: Future<Void>?
     private var handshakeTimer: TimerHandle?
+    private var shutdownTimer: TimerHandle?
+    /// What the application's `connectionLost` reports when the socket
+    /// transport, closed by this layer, reports no error of its own.
+    private var lossError: (any Error)?
     private var appConnected = false
     private var closing = false
     private var readingPaused = false
     private var eofDelivered = false
+    /// The peer closed the socket while reading was paused: its end is
+    /// delivered once the application has read what OpenSSL still holds.
+    private var eofPending = false
     /// Plaintext OpenSSL could not take yet (it wanted the peer's bytes first).
     private var pendingPlain: [[UInt8]] = []
     private var pendingPlainBytes = 0
@@ -63,9 +78,12 @@ final class TLSProtocol: BufferedProtocol {
 
     /// asyncio's `ssl_handshake_timeout` default.
     static let defaultHandshakeTimeout = 60.0
+    /// asyncio's `ssl_shutdown_timeout` default.
+    static let defaultShutdownTimeout = 30.0
 
     init(loop: EventLoop, context: SSLContext, application: any BaseProtocol, serverSide: Bool,
-         serverHostname: String?, handshakeTimeout: Double?, waiter: Future<Void>?) throws(SSLError) {
+         serverHostname: String?, handshakeTimeout: Double?, shutdownTimeout: Double? = nil,
+         callConnectionMade: Bool = true, waiter: Future<Void>?) throws(SSLError) {
         self.loop = loop
         self.context = context
         self.session = try TLSSession(context: context, serverSide: serverSide, serverHostname: serverHostname)
@@ -73,6 +91,11 @@ final class TLSProtocol: BufferedProtocol {
         self.serverSide = serverSide
         self.serverHostname = serverHostname
         self.handshakeTimeout = handshakeTimeout ?? Self.defaultHandshakeTimeout
+        self.shutdownTimeout = shutdownTimeout ?? Self.defaultShutdownTimeout
+        self.callConnectionMade = callConnectionMade
+        // Upgraded by startTLS, the application is connected already and
+        // hears of the connection's end even if the handshake fails.
+        appConnected = !callConnectionMade
         self.waiter = waiter
         if serverSide {
             SSL_set_accept_state(session.ssl)
@@ -114,7 +137,8 @@ final class TLSProtocol: BufferedProtocol {
         switch state {
         case .handshaking: doHandshake()
         case .wrapped: readPlaintext()
-        case .shuttingDown, .lost: break
+        case .shuttingDown: awaitPeerCloseNotify()
+        case .lost: break
         }
     }
 
@@ -123,7 +147,15 @@ final class TLSProtocol: BufferedProtocol {
         case .handshaking:
             handshakeFailed(OSError(errno: ECONNRESET, operation: "SSL handshake"))
         case .wrapped:
-            // The peer closed TCP without close_notify: asyncio passes it on as EOF.
+            // The peer closed TCP without close_notify. As asyncio: what
+            // OpenSSL holds is delivered first, then EOF, then the socket
+            // closes and `connectionLost(nil)` follows. With reading paused
+            // that waits for `resumeReading`, and the socket stays open.
+            if readingPaused {
+                eofPending = true
+                return true
+            }
+            readPlaintext()
             deliverEof()
         case .shuttingDown, .lost:
             break
@@ -132,8 +164,11 @@ final class TLSProtocol: BufferedProtocol {
     }
 
     func connectionLost(_ error: (any Error)?) {
+        let error = error ?? lossError
         handshakeTimer?.cancel()
         handshakeTimer = nil
+        shutdownTimer?.cancel()
+        shutdownTimer = nil
         if state == .handshaking {
             let error = error ?? OSError(errno: ECONNRESET, operation: "SSL handshake")
             if let waiter, !waiter.isDone { try? waiter.setException(error) }
@@ -170,7 +205,7 @@ final class TLSProtocol: BufferedProtocol {
         cipher = session.cipher()
         selectedALPN = session.selectedALPN()
         appConnected = true
-        if let application, let appTransport { application.connectionMade(appTransport) }
+        if callConnectionMade, let application, let appTransport { application.connectionMade(appTransport) }
         if let waiter, !waiter.isDone { try? waiter.setResult(()) }
         waiter = nil
         // Application data may have come in the same reads as the handshake's end.
@@ -220,10 +255,10 @@ final class TLSProtocol: BufferedProtocol {
             }
             if result > 0 { continue }
             if SSL_get_error(session.ssl, result) == SSL_ERROR_ZERO_RETURN {
-                // The peer's close_notify.
-                flushOutgoing()
+                // The peer's close_notify: answer it, then close the socket.
                 deliverEof()
-                close()
+                closing = true
+                beginShutdown()
                 return
             }
             if let error = session.failure(after: result, hostname: serverHostname) {
@@ -260,9 +295,17 @@ final class TLSProtocol: BufferedProtocol {
     func resumeReading() {
         guard readingPaused, !closing else { return }
         readingPaused = false
-        underlying?.resumeReading()
+        if !eofPending { underlying?.resumeReading() }
         // OpenSSL may already hold decrypted records the socket will not announce again.
-        loop.callSoon(label: "ssl resume reading") { [weak self] in self?.readPlaintext() }
+        loop.callSoon(label: "ssl resume reading") { [weak self] in self?.readAfterResume() }
+    }
+
+    private func readAfterResume() {
+        readPlaintext()
+        guard eofPending, !readingPaused, state == .wrapped else { return }
+        eofPending = false
+        deliverEof()
+        underlying?.close()
     }
 
     var isReading: Bool { !readingPaused && !closing && state != .lost }
@@ -349,20 +392,71 @@ final class TLSProtocol: BufferedProtocol {
 
     var isClosing: Bool { closing || state == .lost }
 
-    /// Sends close_notify after what is buffered, then closes the socket
-    /// transport; the peer's close_notify is not waited for.
+    /// Sends close_notify after what is buffered and waits, up to the
+    /// shutdown timeout, for the peer's before closing the socket; during
+    /// the handshake, aborts it (asyncio's `_start_shutdown`).
     func close() {
         guard !closing, state != .lost else { return }
         closing = true
-        if state == .wrapped {
-            retryPendingPlain()
-            state = .shuttingDown
-            ERR_clear_error()
-            _ = SSL_shutdown(session.ssl)
-            ERR_clear_error()
-            flushOutgoing()
+        switch state {
+        case .handshaking: underlying?.abort()
+        case .wrapped: beginShutdown()
+        case .shuttingDown, .lost: break
         }
+    }
+
+    private func beginShutdown() {
+        guard state == .wrapped else { return }
+        retryPendingPlain()
+        guard state == .wrapped else { return }  // encrypting it failed
+        state = .shuttingDown
+        ERR_clear_error()
+        let result = SSL_shutdown(session.ssl)
+        flushOutgoing()
+        if result == 1 { return shutdownComplete() }  // the peer's close_notify came first
+        shutdownTimer = loop.callLater(shutdownTimeout, label: "ssl shutdown timeout") { [weak self] in
+            self?.shutdownTimedOut()
+        }
+        // The peer's close_notify can only come in through reading.
+        if readingPaused, !eofPending { underlying?.resumeReading() }
+        awaitPeerCloseNotify()
+    }
+
+    /// Reads what came after our close_notify until the peer's, dropping
+    /// application data (reading is how OpenSSL advises waiting for it).
+    private func awaitPeerCloseNotify() {
+        guard state == .shuttingDown else { return }
+        while true {
+            ERR_clear_error()
+            let result = SSL_read(session.ssl, session.plainBuffer.baseAddress, Int32(session.plainBuffer.count))
+            if result > 0 { continue }
+            switch SSL_get_error(session.ssl, result) {
+            case SSL_ERROR_ZERO_RETURN:
+                return shutdownComplete()
+            case SSL_ERROR_WANT_READ, SSL_ERROR_WANT_WRITE:
+                return flushOutgoing()
+            default:
+                // A peer that breaks TLS while we close: nothing more to wait for.
+                ERR_clear_error()
+                return shutdownComplete()
+            }
+        }
+    }
+
+    private func shutdownComplete() {
+        shutdownTimer?.cancel()
+        shutdownTimer = nil
+        ERR_clear_error()
+        _ = SSL_shutdown(session.ssl)
+        ERR_clear_error()
+        flushOutgoing()
         underlying?.close()
+    }
+
+    private func shutdownTimedOut() {
+        guard state == .shuttingDown else { return }
+        lossError = TimeoutError("SSL shutdown timed out")
+        underlying?.abort()
     }
 
     /// Closes the socket at once, sending nothing more.
