@@ -11,6 +11,7 @@ import COpenSSL
 @LoopActor
 final class RawTLSPeer: StreamingProtocol {
     private let session: TLSSession
+    private var plain = [UInt8](repeating: 0, count: 16 * 1024)
     private(set) var transport: (any Transport)?
     /// Plaintext received so far.
     private(set) var received: [UInt8] = []
@@ -58,9 +59,9 @@ final class RawTLSPeer: StreamingProtocol {
         }
         while !sawCloseNotify {
             ERR_clear_error()
-            let count = SSL_read(session.ssl, session.plainBuffer.baseAddress, Int32(session.plainBuffer.count))
+            let count = plain.withUnsafeMutableBytes { SSL_read(session.ssl, $0.baseAddress, Int32($0.count)) }
             if count > 0 {
-                received += UnsafeRawBufferPointer(rebasing: session.plainBuffer[..<Int(count)])
+                received += plain[..<Int(count)]
                 continue
             }
             if SSL_get_error(session.ssl, count) == SSL_ERROR_ZERO_RETURN { sawCloseNotify = true }

@@ -129,11 +129,13 @@ final class TLSProtocol: BufferedProtocol {
         doHandshake()
     }
 
-    func getBuffer(_ sizeHint: Int) -> UnsafeMutableRawBufferPointer { session.cipherBuffer }
+    /// The loop's shared receive buffer: `bufferUpdated` hands its bytes to
+    /// OpenSSL before anything else can read into it.
+    func getBuffer(_ sizeHint: Int) -> UnsafeMutableRawBufferPointer { loop.receiveBuffer }
 
     func bufferUpdated(_ count: Int) {
         guard state != .lost else { return }
-        session.feed(count)
+        session.feed(UnsafeRawBufferPointer(rebasing: loop.receiveBuffer[..<count]))
         switch state {
         case .handshaking: doHandshake()
         case .wrapped: readPlaintext()
@@ -248,9 +250,11 @@ final class TLSProtocol: BufferedProtocol {
                 result = SSL_read(session.ssl, target.baseAddress, Int32(clamping: target.count))
                 if result > 0 { buffered.bufferUpdated(Int(result)) }
             } else {
-                result = SSL_read(session.ssl, session.plainBuffer.baseAddress, Int32(session.plainBuffer.count))
+                // The loop's buffer, free again once the application has its copy.
+                let plain = loop.receiveBuffer
+                result = SSL_read(session.ssl, plain.baseAddress, Int32(clamping: plain.count))
                 if result > 0, let streaming = application as? any StreamingProtocol {
-                    streaming.dataReceived(Array(UnsafeRawBufferPointer(rebasing: session.plainBuffer[..<Int(result)])))
+                    streaming.dataReceived(Array(UnsafeRawBufferPointer(rebasing: plain[..<Int(result)])))
                 }
             }
             if result > 0 { continue }
@@ -428,7 +432,8 @@ final class TLSProtocol: BufferedProtocol {
         guard state == .shuttingDown else { return }
         while true {
             ERR_clear_error()
-            let result = SSL_read(session.ssl, session.plainBuffer.baseAddress, Int32(session.plainBuffer.count))
+            let discard = loop.receiveBuffer
+            let result = SSL_read(session.ssl, discard.baseAddress, Int32(clamping: discard.count))
             if result > 0 { continue }
             switch SSL_get_error(session.ssl, result) {
             case SSL_ERROR_ZERO_RETURN:

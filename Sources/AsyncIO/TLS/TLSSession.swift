@@ -1,19 +1,18 @@
 import COpenSSL
 
 /// One side of one TLS connection in OpenSSL: an `SSL` reading ciphertext
-/// from one memory BIO and writing it to another, plus the buffers the
-/// layer reads into. Not isolated, so its deinit frees everything exactly
-/// once wherever the last reference goes (`SSL_free` frees both BIOs).
+/// from one memory BIO and writing it to another. It has no buffers of its
+/// own: the layer reads ciphertext and decrypts into the loop's shared
+/// receive buffer, each use finished before the next begins, so an idle
+/// connection costs only OpenSSL's state. Not isolated, so its deinit
+/// frees everything exactly once wherever the last reference goes
+/// (`SSL_free` frees both BIOs).
 final class TLSSession {
     let ssl: OpaquePointer
     /// Ciphertext from the peer, written here by the layer, read by OpenSSL.
     let incoming: OpaquePointer
     /// Ciphertext for the peer, written by OpenSSL, read by the layer.
     let outgoing: OpaquePointer
-    /// Where the socket transport reads ciphertext into.
-    let cipherBuffer: UnsafeMutableRawBufferPointer
-    /// Where decrypted bytes land for a streaming application.
-    let plainBuffer: UnsafeMutableRawBufferPointer
 
     let serverSide: Bool
     /// The name a client sends as SNI and checks the certificate against.
@@ -23,6 +22,7 @@ final class TLSSession {
     /// callbacks, which point at it, stay valid.
     var context: SSLContext
 
+    /// What the layer asks a buffered application's `getBuffer` for.
     static let bufferSize = 64 * 1024
 
     init(context: SSLContext, serverSide: Bool, serverHostname: String?) throws(SSLError) {
@@ -36,8 +36,6 @@ final class TLSSession {
         // An empty incoming BIO means "wait for more", not end of file.
         _ = copenssl_BIO_set_mem_eof_return(incoming, -1)
         SSL_set_bio(ssl, incoming, outgoing)
-        cipherBuffer = .allocate(byteCount: Self.bufferSize, alignment: 16)
-        plainBuffer = .allocate(byteCount: Self.bufferSize, alignment: 16)
         // Unretained: the session frees the SSL, so it outlives every callback.
         SSL_set_ex_data(ssl, 0, Unmanaged.passUnretained(self).toOpaque())
     }
@@ -55,13 +53,11 @@ final class TLSSession {
 
     deinit {
         SSL_free(ssl)
-        cipherBuffer.deallocate()
-        plainBuffer.deallocate()
     }
 
-    /// Hands `count` bytes of `cipherBuffer` to OpenSSL (a memory BIO takes all).
-    func feed(_ count: Int) {
-        _ = BIO_write(incoming, cipherBuffer.baseAddress, Int32(count))
+    /// Hands ciphertext to OpenSSL (a memory BIO takes all of it, copied).
+    func feed(_ ciphertext: UnsafeRawBufferPointer) {
+        _ = BIO_write(incoming, ciphertext.baseAddress, Int32(ciphertext.count))
     }
 
     /// The ciphertext OpenSSL has produced since the last call, if any.
