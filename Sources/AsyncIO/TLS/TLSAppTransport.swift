@@ -3,7 +3,7 @@
 /// TCP except that TLS has no half-close.
 @LoopActor
 final class TLSAppTransport: Transport {
-    private let layer: TLSProtocol
+    let layer: TLSProtocol
 
     init(layer: TLSProtocol) { self.layer = layer }
 

@@ -371,6 +371,9 @@ final class TLSProtocol: BufferedProtocol {
         while let ciphertext = session.takeOutgoing() { underlying?.write(ciphertext) }
     }
 
+    /// Ciphertext received and not yet decrypted (held while reading is paused).
+    var incomingCiphertextSize: Int { Int(BIO_ctrl_pending(session.incoming)) }
+
     /// Plaintext not yet encrypted plus ciphertext not yet sent.
     var writeBufferSize: Int { pendingPlainBytes + (underlying?.writeBufferSize ?? 0) }
 
