@@ -221,4 +221,26 @@ private final class ServerEnd: StreamingProtocol {
         #expect(echoed == [1, 2])
         #expect(descriptorsUsingPort(port) == 0)
     }
+
+    /// A TLS client on a plain TCP port meets bytes that are not TLS: a
+    /// typed SSLError, and nothing left open.
+    @Test func tlsClientOnAPlainPort() throws {
+        let pair = try TLSPair()
+        let (failure, port) = try runLoop { loop -> ((any Error)?, Int) in
+            let server = try await loop.startServer(echoUntilEnd, host: "127.0.0.1", port: 0)
+            var failure: (any Error)?
+            do {
+                _ = try await loop.openConnection(host: "localhost", port: server.addresses[0].port, ssl: pair.client)
+            } catch {
+                failure = error
+            }
+            server.close()
+            server.closeClients()
+            try await server.waitClosed()
+            return (failure, server.addresses[0].port)
+        }
+        let error = try #require(failure as? SSLError)
+        #expect(error.library == "SSL", "\(error)")
+        #expect(descriptorsUsingPort(port) == 0)
+    }
 }
