@@ -12,13 +12,18 @@ private final class ServerEnd: StreamingProtocol {
     let lost: Future<(any Error)?>
     private(set) var received: [UInt8] = []
     private(set) var eofs = 0
+    /// Pauses reading at every delivery, as a slow consumer does.
+    var pauseOnData = false
 
     init(loop: EventLoop) {
         lost = Future(loop: loop)
     }
 
     func connectionMade(_ transport: any Transport) { self.transport = transport }
-    func dataReceived(_ data: [UInt8]) { received += data }
+    func dataReceived(_ data: [UInt8]) {
+        received += data
+        if pauseOnData { transport?.pauseReading() }
+    }
     func eofReceived() -> Bool {
         eofs += 1
         return false
@@ -137,20 +142,26 @@ private final class ServerEnd: StreamingProtocol {
 
     /// A peer that closes TCP without close_notify: every byte it sent
     /// first arrives, then EOF, then `connectionLost(nil)` (asyncio's
-    /// account of it), also when the application had paused reading.
-    @Test(arguments: [false, true])
-    func peerClosingWithoutCloseNotifyLosesNoData(pausedReading: Bool) throws {
+    /// account of it), also when the application had paused reading before
+    /// the data came, or pauses at each delivery.
+    @Test(arguments: ["never", "before", "each read"])
+    func peerClosingWithoutCloseNotifyLosesNoData(pausing: String) throws {
         let pair = try TLSPair()
         let payload = (0..<300_000).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ $0 >> 9) }
         let (received, eofs, error, port) = try runLoop { loop -> ([UInt8], Int, (any Error)?, Int) in
             let (server, end, peer) = try await connect(loop, pair)
             let transport = try #require(end.transport)
-            if pausedReading { transport.pauseReading() }
+            if pausing == "before" { transport.pauseReading() }
+            end.pauseOnData = pausing == "each read"
             peer.send(payload)
             peer.transport?.close()
-            if pausedReading {
+            if pausing == "before" {
                 try await yieldUntil { peer.isLost }
                 #expect(!end.lost.isDone)
+                transport.resumeReading()
+            }
+            while pausing == "each read", !end.lost.isDone {
+                try await yieldUntil { end.lost.isDone || !transport.isReading }
                 transport.resumeReading()
             }
             let error = try await end.lost.value

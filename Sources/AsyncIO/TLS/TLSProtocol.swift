@@ -153,12 +153,13 @@ final class TLSProtocol: BufferedProtocol {
             // OpenSSL holds is delivered first, then EOF, then the socket
             // closes and `connectionLost(nil)` follows. With reading paused
             // that waits for `resumeReading`, and the socket stays open.
+            if !readingPaused { readPlaintext() }
+            // Paused before or by what was just delivered: OpenSSL may still hold some.
             if readingPaused {
                 eofPending = true
                 return true
             }
-            readPlaintext()
-            deliverEof()
+            if state == .wrapped { deliverEof() }
         case .shuttingDown, .lost:
             break
         }
