@@ -151,7 +151,8 @@ private final class StartTLSPeer: StreamingProtocol {
             let server = try await loop.startServer({ reader, writer in
                 _ = try await reader.readline()
                 writer.write(Array("GO\n".utf8))
-                try await writer.startTLS(pair.server)
+                // Fails as the client refuses the certificate; the client's side is what is checked.
+                try? await writer.startTLS(pair.server)
             }, host: "127.0.0.1", port: 0)
             let (reader, writer) = try await loop.openConnection(host: "127.0.0.1", port: server.addresses[0].port)
             writer.write(Array("STARTTLS\n".utf8))
