@@ -46,7 +46,17 @@ final class TLSProtocol: BufferedProtocol {
     private let callConnectionMade: Bool
     private var state = State.handshaking
     /// The application's protocol, until its `connectionLost` has run.
-    private var application: (any BaseProtocol)?
+    private var application: (any BaseProtocol)? {
+        didSet { if application == nil { delivery = .none } }
+    }
+    /// How the application takes plaintext, decided once: a dynamic cast
+    /// per read would cost a conformance lookup each time.
+    private enum Delivery {
+        case streaming(any StreamingProtocol)
+        case buffered(any BufferedProtocol)
+        case none
+    }
+    private var delivery: Delivery
     /// Held until the connection is lost: on a server nothing else holds it
     /// before the application's `connectionMade`.
     private var appTransport: TLSAppTransport?
@@ -88,6 +98,13 @@ final class TLSProtocol: BufferedProtocol {
         self.context = context
         self.session = try TLSSession(context: context, serverSide: serverSide, serverHostname: serverHostname)
         self.application = application
+        if let buffered = application as? any BufferedProtocol {
+            delivery = .buffered(buffered)
+        } else if let streaming = application as? any StreamingProtocol {
+            delivery = .streaming(streaming)
+        } else {
+            delivery = .none
+        }
         self.serverSide = serverSide
         self.serverHostname = serverHostname
         self.handshakeTimeout = handshakeTimeout ?? Self.defaultHandshakeTimeout
@@ -242,21 +259,22 @@ final class TLSProtocol: BufferedProtocol {
     /// Decrypts what OpenSSL holds and hands it to the application until
     /// OpenSSL needs more ciphertext or the application pauses reading.
     private func readPlaintext() {
-        while state == .wrapped, !readingPaused, let application {
+        reading: while state == .wrapped, !readingPaused {
             ERR_clear_error()
             let result: Int32
-            if let buffered = application as? any BufferedProtocol {
+            switch delivery {
+            case .buffered(let buffered):
                 let target = buffered.getBuffer(TLSSession.bufferSize)
                 precondition(target.count > 0, "getBuffer() returned an empty buffer")
                 result = SSL_read(session.ssl, target.baseAddress, Int32(clamping: target.count))
                 if result > 0 { buffered.bufferUpdated(Int(result)) }
-            } else {
+            case .streaming(let streaming):
                 // The loop's buffer, free again once the application has its copy.
                 let plain = loop.receiveBuffer
                 result = SSL_read(session.ssl, plain.baseAddress, Int32(clamping: plain.count))
-                if result > 0, let streaming = application as? any StreamingProtocol {
-                    streaming.dataReceived(Array(UnsafeRawBufferPointer(rebasing: plain[..<Int(result)])))
-                }
+                if result > 0 { streaming.dataReceived(Array(UnsafeRawBufferPointer(rebasing: plain[..<Int(result)]))) }
+            case .none:
+                break reading
             }
             if result > 0 { continue }
             if SSL_get_error(session.ssl, result) == SSL_ERROR_ZERO_RETURN {
@@ -280,13 +298,10 @@ final class TLSProtocol: BufferedProtocol {
     private func deliverEof() {
         guard !eofDelivered, appConnected else { return }
         eofDelivered = true
-        let keepOpen: Bool
-        if let buffered = application as? any BufferedProtocol {
-            keepOpen = buffered.eofReceived()
-        } else if let streaming = application as? any StreamingProtocol {
-            keepOpen = streaming.eofReceived()
-        } else {
-            keepOpen = false
+        let keepOpen = switch delivery {
+        case .buffered(let buffered): buffered.eofReceived()
+        case .streaming(let streaming): streaming.eofReceived()
+        case .none: false
         }
         if keepOpen { sslLogger.warning("returning true from eof_received() has no effect when using ssl") }
     }
