@@ -106,4 +106,12 @@ static inline int copenssl_X509_add_extension_text(X509 *cert, int nid, const ch
     return ok;
 }
 
+/// The server name (SNI) callback and its argument: macros over SSL_CTX_callback_ctrl and SSL_CTX_ctrl.
+static inline long copenssl_SSL_CTX_set_tlsext_servername_callback(SSL_CTX *ctx, int (*callback)(SSL *, int *, void *)) {
+    return SSL_CTX_set_tlsext_servername_callback(ctx, callback);
+}
+static inline long copenssl_SSL_CTX_set_tlsext_servername_arg(SSL_CTX *ctx, void *argument) {
+    return SSL_CTX_set_tlsext_servername_arg(ctx, argument);
+}
+
 #endif

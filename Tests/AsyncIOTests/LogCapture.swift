@@ -18,6 +18,14 @@ enum LogCapture {
 
     static func install() { _ = installed }
 
+    /// How many records have been kept so far, to look only after it.
+    static var count: Int { records.withLock { $0.count } }
+
+    /// The messages logged since `mark` (a `count` taken earlier).
+    static func messages(since mark: Int) -> [String] {
+        records.withLock { $0[mark...].map(\.message) }
+    }
+
     /// The records so far whose message contains `text`.
     static func records(containing text: String) -> [Record] {
         records.withLock { $0.filter { $0.message.contains(text) } }

@@ -26,12 +26,18 @@
  * measured interval divided by its length: near 1.0 means the generator,
  * not the server, was the bottleneck.
  *
+ * --tls: speak TLS (OpenSSL, no certificate verification: a benchmark);
+ * each connection's handshake is done before timing starts, and the echo
+ * is checked after decryption. --new-session-per-request: close after each
+ * round trip and open a new connection with a full handshake, to measure
+ * handshakes (round trips/s is then new sessions/s).
+ *
  * --sync (for scripts/bench/echo_compare): also print {"event": "start"} at
  * the moment measuring starts, and after the result line keep the
  * connections open (and idle) until stdin reaches EOF, so the caller can
  * sample the server's CPU counters at both ends of the measured interval.
  *
- * Build: gcc -O2 -o .build-bench/echo_load scripts/bench/echo_load.c
+ * Build: gcc -O2 -o .build-bench/echo_load scripts/bench/echo_load.c -lssl -lcrypto
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -40,6 +46,8 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -63,6 +71,8 @@ struct options {
     double seconds;
     double warmup;
     int sync;
+    int tls;
+    int new_session;
 };
 
 struct conn {
@@ -74,6 +84,7 @@ struct conn {
     size_t received;            /* bytes of it echoed back so far */
     int want_out;               /* EPOLLOUT is registered */
     int mismatch;               /* the current echo already differed */
+    SSL *ssl;                   /* with --tls */
 };
 
 enum phase { WARMUP, MEASURING, DONE };
@@ -89,6 +100,8 @@ struct state {
     int failed_conns;           /* connections that broke (for messages) */
     unsigned char *pattern;     /* size + PATTERN_SPAN pseudo-random bytes */
     unsigned char *rbuf;        /* receive buffer, size bytes */
+    SSL_CTX *ctx;               /* with --tls */
+    struct addrinfo *ai;        /* the server, for --new-session-per-request */
 };
 
 /* ---------------------------------------------------------------- utils */
@@ -118,7 +131,7 @@ static void usage(void)
 {
     fprintf(stderr,
             "usage: echo_load --host HOST --port PORT --connections N --size BYTES\n"
-            "                 --seconds S [--warmup S] [--sync]\n");
+            "                 --seconds S [--warmup S] [--sync] [--tls [--new-session-per-request]]\n");
     exit(2);
 }
 
@@ -169,9 +182,11 @@ static struct options parse_options(int argc, char **argv)
         {"seconds", required_argument, 0, 't'},
         {"warmup", required_argument, 0, 'w'},
         {"sync", no_argument, 0, 'S'},
+        {"tls", no_argument, 0, 'T'},
+        {"new-session-per-request", no_argument, 0, 'N'},
         {0, 0, 0, 0},
     };
-    struct options o = {"127.0.0.1", NULL, 1, 1024, 5.0, 1.0, 0};
+    struct options o = {"127.0.0.1", NULL, 1, 1024, 5.0, 1.0, 0, 0, 0};
     int ch;
     while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         switch (ch) {
@@ -182,6 +197,8 @@ static struct options parse_options(int argc, char **argv)
         case 't': o.seconds = parse_seconds(optarg, "--seconds"); break;
         case 'w': o.warmup = parse_seconds(optarg, "--warmup"); break;
         case 'S': o.sync = 1; break;
+        case 'T': o.tls = 1; break;
+        case 'N': o.new_session = 1; break;
         default: usage();
         }
     }
@@ -240,24 +257,55 @@ static int connect_one(const struct addrinfo *ai, double give_up_at)
     }
 }
 
+/* A blocking TLS handshake on a connected socket, which is left non-blocking. */
+static SSL *handshake(SSL_CTX *ctx, int fd)
+{
+    int flags = fcntl(fd, F_GETFL);
+    fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+    SSL *ssl = SSL_new(ctx);
+    SSL_set_fd(ssl, fd);
+    int rc = SSL_connect(ssl);
+    fcntl(fd, F_SETFL, flags);
+    if (rc != 1) {
+        unsigned long e = ERR_get_error();
+        fprintf(stderr, "echo_load: TLS handshake failed: %s\n", e ? ERR_reason_error_string(e) : "EOF");
+        SSL_free(ssl);
+        return NULL;
+    }
+    return ssl;
+}
+
+/* Connects c (and handshakes with --tls); -1 on failure. */
+static int open_conn(struct state *st, struct conn *c, double give_up_at)
+{
+    c->fd = connect_one(st->ai, give_up_at);
+    if (c->fd < 0)
+        return -1;
+    if (st->opt.tls && (c->ssl = handshake(st->ctx, c->fd)) == NULL) {
+        close(c->fd);
+        c->fd = -1;
+        return -1;
+    }
+    c->want_out = 0;
+    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
+    if (epoll_ctl(st->epfd, EPOLL_CTL_ADD, c->fd, &ev) != 0)
+        die("epoll_ctl ADD failed");
+    st->alive++;
+    return 0;
+}
+
 static void open_connections(struct state *st)
 {
-    struct addrinfo *ai = resolve(st->opt.host, st->opt.port);
+    st->ai = resolve(st->opt.host, st->opt.port);
     double give_up_at = now_seconds() + CONNECT_RETRY_SECONDS;
     for (int i = 0; i < st->opt.connections; i++) {
         struct conn *c = &st->conns[i];
         c->id = (unsigned)i;
-        c->fd = connect_one(ai, give_up_at);
-        if (c->fd < 0) {
+        if (open_conn(st, c, give_up_at) != 0) {
             fprintf(stderr, "echo_load: connection %d of %d failed\n", i + 1, st->opt.connections);
             exit(1);
         }
-        struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
-        if (epoll_ctl(st->epfd, EPOLL_CTL_ADD, c->fd, &ev) != 0)
-            die("epoll_ctl ADD failed");
-        st->alive++;
     }
-    freeaddrinfo(ai);
 }
 
 /* ------------------------------------------------------------ messages */
@@ -277,6 +325,10 @@ static void close_conn(struct state *st, struct conn *c)
     if (c->fd < 0)
         return;
     epoll_ctl(st->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+    if (c->ssl) {
+        SSL_free(c->ssl);
+        c->ssl = NULL;
+    }
     close(c->fd);
     c->fd = -1;
     st->alive--;
@@ -295,6 +347,20 @@ static void fail_conn(struct state *st, struct conn *c, const char *why)
 static int flush_out(struct state *st, struct conn *c)
 {
     while (c->sent < st->opt.size) {
+        if (c->ssl) {
+            int n = SSL_write(c->ssl, c->msg + c->sent, (int)(st->opt.size - c->sent));
+            if (n > 0) {
+                c->sent += (size_t)n;
+                continue;
+            }
+            int e = SSL_get_error(c->ssl, n);
+            if (e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_WANT_READ) {
+                set_events(st, c, 1);
+                return 0;
+            }
+            fail_conn(st, c, "SSL_write failed");
+            return -1;
+        }
         ssize_t n = send(c->fd, c->msg + c->sent, st->opt.size - c->sent, MSG_NOSIGNAL);
         if (n > 0) {
             c->sent += (size_t)n;
@@ -329,8 +395,18 @@ static void finish_round_trip(struct state *st, struct conn *c)
         st->errors++;
     else if (st->phase == MEASURING)
         st->round_trips++;
-    if (st->phase != DONE)
-        start_message(st, c);
+    if (st->phase == DONE)
+        return;
+    if (st->opt.new_session) {
+        if (c->ssl)
+            SSL_shutdown(c->ssl);
+        close_conn(st, c);
+        if (open_conn(st, c, now_seconds() + CONNECT_RETRY_SECONDS) != 0) {
+            fail_conn(st, c, "reconnect failed");
+            return;
+        }
+    }
+    start_message(st, c);
 }
 
 /* Read the echo of the current message; never reads past its end. */
@@ -342,7 +418,20 @@ static void on_readable(struct state *st, struct conn *c)
             /* Bytes beyond what we sent: the server is not an echo server. */
             want = st->opt.size;
         }
-        ssize_t n = recv(c->fd, st->rbuf, want, 0);
+        ssize_t n;
+        if (c->ssl) {
+            int r = SSL_read(c->ssl, st->rbuf, (int)want);
+            if (r <= 0) {
+                int e = SSL_get_error(c->ssl, r);
+                if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
+                    return;
+                fail_conn(st, c, e == SSL_ERROR_ZERO_RETURN ? "closed by the server" : "SSL_read failed");
+                return;
+            }
+            n = r;
+        } else {
+            n = recv(c->fd, st->rbuf, want, 0);
+        }
         if (n > 0) {
             if (c->received + (size_t)n > c->sent ||
                 memcmp(st->rbuf, c->msg + c->received, (size_t)n) != 0)
@@ -420,6 +509,11 @@ int main(int argc, char **argv)
     if (!st.pattern || !st.rbuf || !st.conns || st.epfd < 0)
         die("out of memory or epoll_create1 failed");
     fill_pattern(st.pattern, st.opt.size + PATTERN_SPAN);
+    if (st.opt.tls) {
+        st.ctx = SSL_CTX_new(TLS_client_method());
+        SSL_CTX_set_verify(st.ctx, SSL_VERIFY_NONE, NULL);
+        SSL_CTX_set_mode(st.ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    }
 
     open_connections(&st);
 

@@ -3,7 +3,7 @@
 
 Usage:
     python3 scripts/bench/py_echo_server.py --impl asyncio|uvloop \
-        --api protocol|streams [--host 127.0.0.1] --port P
+        --api protocol|streams [--host 127.0.0.1] --port P [--cert FILE --key FILE]
 
 protocol  an asyncio.Protocol that echoes in data_received with
           transport.write (the fastest way to echo in asyncio);
@@ -20,6 +20,7 @@ listening socket and exits with status 0.
 import argparse
 import asyncio
 import signal
+import ssl
 import sys
 
 
@@ -48,14 +49,14 @@ async def echo_stream(reader, writer):
         writer.close()
 
 
-async def start(api, host, port):
+async def start(api, host, port, context):
     if api == "protocol":
         loop = asyncio.get_running_loop()
-        return await loop.create_server(EchoProtocol, host, port)
-    return await asyncio.start_server(echo_stream, host, port)
+        return await loop.create_server(EchoProtocol, host, port, ssl=context)
+    return await asyncio.start_server(echo_stream, host, port, ssl=context)
 
 
-async def serve(api, host, port):
+async def serve(api, host, port, context):
     loop = asyncio.get_running_loop()
     stop = loop.create_future()
 
@@ -65,7 +66,7 @@ async def serve(api, host, port):
 
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, request_stop)
-    server = await start(api, host, port)
+    server = await start(api, host, port, context)
     await stop
     server.close()
     await server.wait_closed()
@@ -98,13 +99,19 @@ def parse_args(argv):
     p.add_argument("--api", choices=("protocol", "streams"), default="protocol")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, required=True)
+    p.add_argument("--cert", help="serve TLS with this certificate (PEM)")
+    p.add_argument("--key", help="the certificate's private key (PEM)")
     return p.parse_args(argv)
 
 
 def main(argv=None):
     args = parse_args(argv)
+    context = None
+    if args.cert:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(args.cert, args.key)
     try:
-        run(serve(args.api, args.host, args.port), args.impl)
+        run(serve(args.api, args.host, args.port, context), args.impl)
     except OSError as e:
         print("py_echo_server: cannot listen on %s port %d: %s" % (args.host, args.port, e),
               file=sys.stderr)

@@ -13,8 +13,10 @@ public struct CancelledError: Error, CustomStringConvertible, Equatable {
 
 /// An operation did not finish before its deadline (asyncio's `TimeoutError`).
 public struct TimeoutError: Error, CustomStringConvertible, Equatable {
-    public init() {}
-    public var description: String { "TimeoutError()" }
+    /// What timed out, when the runtime says (`SSL shutdown timed out`).
+    public var message: String?
+    public init(_ message: String? = nil) { self.message = message }
+    public var description: String { message.map { "TimeoutError(\(pythonRepr($0)))" } ?? "TimeoutError()" }
 }
 
 /// A future was used in a way its state does not allow: reading the result

@@ -9,7 +9,9 @@ import Musl
 @LoopActor
 final class StreamReaderProtocol: StreamingProtocol {
     let reader: StreamReader
-    private let loop: EventLoop
+    let loop: EventLoop
+    /// A server's connection (it was given a handler): `startTLS` upgrades as the server.
+    let isServerSide: Bool
     /// For servers: called with each new connection's reader and writer.
     /// Let go of once its task is started: a handler that keeps the writer
     /// (which holds this protocol) would otherwise make a cycle.
@@ -24,6 +26,7 @@ final class StreamReaderProtocol: StreamingProtocol {
         self.reader = reader
         self.loop = loop
         self.clientConnected = clientConnected
+        self.isServerSide = clientConnected != nil
         self.drain = DrainGate(loop: loop)
     }
 
@@ -32,7 +35,7 @@ final class StreamReaderProtocol: StreamingProtocol {
         overSSL = transport.getExtraInfo("sslcontext") != nil
         guard let clientConnected else { return }
         self.clientConnected = nil
-        let writer = StreamWriter(transport: transport, drain: drain, reader: reader)
+        let writer = StreamWriter(transport: transport, drain: drain, reader: reader, streamProtocol: self)
         self.writer = writer
         let reader = self.reader
         let task = loop.createTask(coroutine: "client_connected_cb") { try await clientConnected(reader, writer) }
@@ -43,6 +46,13 @@ final class StreamReaderProtocol: StreamingProtocol {
                 message: "Unhandled exception in client_connected_cb", error: error, future: task))
             transport.close()
         }
+    }
+
+    /// After `startTLS`: the reader pauses and resumes the TLS transport,
+    /// and EOF closes, as TLS cannot half-close (asyncio's `_replace_transport`).
+    func replaceTransport(_ transport: any Transport) {
+        reader.setTransport(transport)
+        overSSL = transport.getExtraInfo("sslcontext") != nil
     }
 
     func dataReceived(_ data: [UInt8]) { reader.feedData(data) }

@@ -2,14 +2,18 @@
 /// `StreamWriter`).
 @LoopActor
 public final class StreamWriter {
-    public let transport: any Transport
+    /// The connection's transport; `startTLS` replaces it with the TLS one.
+    public private(set) var transport: any Transport
     private let drainGate: DrainGate
     private let reader: StreamReader?
+    /// The connection's protocol, for `startTLS` (nil for a pipe's writer).
+    private let streamProtocol: StreamReaderProtocol?
 
-    init(transport: any Transport, drain: DrainGate, reader: StreamReader?) {
+    init(transport: any Transport, drain: DrainGate, reader: StreamReader?, streamProtocol: StreamReaderProtocol? = nil) {
         self.transport = transport
         self.drainGate = drain
         self.reader = reader
+        self.streamProtocol = streamProtocol
     }
 
     public func write(_ data: [UInt8]) { transport.write(data) }
@@ -30,6 +34,22 @@ public final class StreamWriter {
             try await sleep(0)
         }
         try await drainGate.wait()
+    }
+
+    /// Upgrades the connection to TLS (asyncio's `StreamWriter.start_tls`):
+    /// sends what is buffered, runs the handshake, then the reader and this
+    /// writer carry plaintext over TLS. The side is the connection's: a
+    /// server's writer upgrades as the server. A client needs
+    /// `serverHostname` when `context.checkHostname` is on.
+    public func startTLS(_ context: SSLContext, serverHostname: String? = nil,
+                         sslHandshakeTimeout: Double? = nil, sslShutdownTimeout: Double? = nil) async throws {
+        guard let streamProtocol else { throw TypeError("startTLS() needs the writer of a connection") }
+        try await drain()
+        let upgraded = try await streamProtocol.loop.startTLS(
+            transport, protocol: streamProtocol, context: context, serverSide: streamProtocol.isServerSide,
+            serverHostname: serverHostname, sslHandshakeTimeout: sslHandshakeTimeout, sslShutdownTimeout: sslShutdownTimeout)
+        transport = upgraded
+        streamProtocol.replaceTransport(upgraded)
     }
 
     /// Waits until the connection is closed.

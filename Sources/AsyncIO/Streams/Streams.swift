@@ -4,25 +4,33 @@ extension EventLoop {
     /// `sslHandshakeTimeout` as for `createConnection`.
     @LoopActor
     public func openConnection(host: String, port: Int, limit: Int = StreamReader.defaultLimit,
-                               ssl: SSLContext? = nil, serverHostname: String? = nil, sslHandshakeTimeout: Double? = nil)
+                               ssl: SSLContext? = nil, serverHostname: String? = nil,
+                               sslHandshakeTimeout: Double? = nil, sslShutdownTimeout: Double? = nil)
         async throws -> (StreamReader, StreamWriter)
     {
         let reader = StreamReader(limit: limit, loop: self)
         let (transport, protocolObject) = try await createConnection(
             { StreamReaderProtocol(reader: reader, loop: self) }, host: host, port: port,
-            ssl: ssl, serverHostname: serverHostname, sslHandshakeTimeout: sslHandshakeTimeout)
-        return (reader, StreamWriter(transport: transport, drain: protocolObject.drain, reader: reader))
+            ssl: ssl, serverHostname: serverHostname, sslHandshakeTimeout: sslHandshakeTimeout,
+            sslShutdownTimeout: sslShutdownTimeout)
+        return (reader, StreamWriter(transport: transport, drain: protocolObject.drain, reader: reader,
+                                    streamProtocol: protocolObject))
     }
 
-    /// `openConnection` over a Unix-domain socket (asyncio's `open_unix_connection`).
+    /// `openConnection` over a Unix-domain socket (asyncio's
+    /// `open_unix_connection`); with `ssl`, `serverHostname` is required.
     @LoopActor
-    public func openUnixConnection(path: String, limit: Int = StreamReader.defaultLimit)
+    public func openUnixConnection(path: String, limit: Int = StreamReader.defaultLimit,
+                                   ssl: SSLContext? = nil, serverHostname: String? = nil,
+                                   sslHandshakeTimeout: Double? = nil, sslShutdownTimeout: Double? = nil)
         async throws -> (StreamReader, StreamWriter)
     {
         let reader = StreamReader(limit: limit, loop: self)
         let (transport, protocolObject) = try await createUnixConnection(
-            { StreamReaderProtocol(reader: reader, loop: self) }, path: path)
-        return (reader, StreamWriter(transport: transport, drain: protocolObject.drain, reader: reader))
+            { StreamReaderProtocol(reader: reader, loop: self) }, path: path, ssl: ssl, serverHostname: serverHostname,
+            sslHandshakeTimeout: sslHandshakeTimeout, sslShutdownTimeout: sslShutdownTimeout)
+        return (reader, StreamWriter(transport: transport, drain: protocolObject.drain, reader: reader,
+                                    streamProtocol: protocolObject))
     }
 
     /// Starts a server that runs `clientConnected` as a task for each
@@ -32,23 +40,25 @@ extension EventLoop {
     public func startServer(
         _ clientConnected: @escaping @LoopActor (StreamReader, StreamWriter) async throws -> Void,
         host: String?, port: Int, limit: Int = StreamReader.defaultLimit, backlog: Int = 100,
-        ssl: SSLContext? = nil, sslHandshakeTimeout: Double? = nil
+        ssl: SSLContext? = nil, sslHandshakeTimeout: Double? = nil, sslShutdownTimeout: Double? = nil
     ) async throws -> Server {
         try await createServer({ [self] in
             StreamReaderProtocol(reader: StreamReader(limit: limit, loop: self), loop: self,
                                  clientConnected: clientConnected)
-        }, host: host, port: port, backlog: backlog, ssl: ssl, sslHandshakeTimeout: sslHandshakeTimeout)
+        }, host: host, port: port, backlog: backlog, ssl: ssl, sslHandshakeTimeout: sslHandshakeTimeout,
+           sslShutdownTimeout: sslShutdownTimeout)
     }
 
     /// `startServer` on a Unix-domain socket (asyncio's `start_unix_server`).
     @LoopActor
     public func startUnixServer(
         _ clientConnected: @escaping @LoopActor (StreamReader, StreamWriter) async throws -> Void,
-        path: String, limit: Int = StreamReader.defaultLimit
+        path: String, limit: Int = StreamReader.defaultLimit,
+        ssl: SSLContext? = nil, sslHandshakeTimeout: Double? = nil, sslShutdownTimeout: Double? = nil
     ) throws -> Server {
         try createUnixServer({ [self] in
             StreamReaderProtocol(reader: StreamReader(limit: limit, loop: self), loop: self,
                                  clientConnected: clientConnected)
-        }, path: path)
+        }, path: path, ssl: ssl, sslHandshakeTimeout: sslHandshakeTimeout, sslShutdownTimeout: sslShutdownTimeout)
     }
 }

@@ -141,6 +141,22 @@ public struct PeerCertificate: Sendable, Equatable {
         public var value: String
     }
 
+    /// What a connection gives for a certificate it did not verify
+    /// (Python's `getpeercert()` returning `{}`): no fields at all.
+    public static let empty = PeerCertificate()
+
+    /// True for `empty`: the peer sent a certificate, but nothing checked it.
+    public var isEmpty: Bool { self == .empty }
+
+    private init() {
+        subject = []
+        issuer = []
+        subjectAltName = []
+        notBefore = ""
+        notAfter = ""
+        serialNumber = ""
+    }
+
     init(_ x509: OpaquePointer) {
         subject = Self.entries(X509_get_subject_name(x509))
         issuer = Self.entries(X509_get_issuer_name(x509))

@@ -36,7 +36,16 @@ public final class SSLContext: @unchecked Sendable {
         var checkHostname: Bool
         /// The wire format of ALPN: each name prefixed by its length.
         var alpn: [UInt8] = []
+        var sniCallback: SNICallback?
     }
+
+    /// What a server runs when a client names the server it wants (SNI):
+    /// the connection, the name (nil when the client sent none) and this
+    /// context. It may switch `connection.context` to serve another
+    /// certificate; throwing ends the handshake with a handshake_failure
+    /// alert. Runs on the loop's thread, inside the handshake. The context
+    /// holds its callback: one that captures the context is a cycle.
+    public typealias SNICallback = @Sendable (_ connection: SSLObject, _ serverName: String?, _ context: SSLContext) throws -> Void
     private let state: Locked<Settings>
 
     /// A context with Python's defaults for `purpose`: a client verifies
@@ -54,7 +63,10 @@ public final class SSLContext: @unchecked Sendable {
         // Python's defaults: no compression, no renegotiation initiated by a client.
         _ = copenssl_SSL_CTX_set_options(context, copenssl_default_options())
         applyVerifyMode(state.withLock { $0.verifyMode })
-        if purpose == .server { installALPNSelection() }
+        if purpose == .server {
+            installALPNSelection()
+            installServerNameCallback()
+        }
     }
 
     /// `ssl.create_default_context`: for a client, also trusts the
@@ -69,17 +81,23 @@ public final class SSLContext: @unchecked Sendable {
 
     // MARK: Verification
 
-    public var verifyMode: VerifyMode {
-        get { state.withLock { $0.verifyMode } }
-        set {
-            // Python refuses CERT_NONE while check_hostname is on; here the
-            // host-name check goes with it, as it cannot work without verification.
-            state.withLock {
-                $0.verifyMode = newValue
-                if newValue == .none { $0.checkHostname = false }
-            }
-            applyVerifyMode(newValue)
+    /// How the peer's certificate is checked. Set it with `setVerifyMode`,
+    /// which can refuse.
+    public var verifyMode: VerifyMode { state.withLock { $0.verifyMode } }
+
+    /// Sets `verifyMode`. `.none` while `checkHostname` is on is refused,
+    /// as Python refuses it: a host name cannot be checked without a
+    /// verified certificate, so turn `checkHostname` off first.
+    public func setVerifyMode(_ mode: VerifyMode) throws(ValueError) {
+        let accepted = state.withLock { settings -> Bool in
+            guard !(mode == .none && settings.checkHostname) else { return false }
+            settings.verifyMode = mode
+            return true
         }
+        guard accepted else {
+            throw ValueError("Cannot set verify_mode to CERT_NONE when check_hostname is enabled.")
+        }
+        applyVerifyMode(mode)
     }
 
     /// Whether a client checks the certificate names the host it connected
@@ -252,6 +270,44 @@ public final class SSLContext: @unchecked Sendable {
             index += 1 + length
         }
         return SSL_TLSEXT_ERR_NOACK
+    }
+
+    // MARK: Server names
+
+    /// Python's `sni_callback` (the shape of its `set_servername_callback`):
+    /// see `SNICallback`. Only a server context calls it.
+    public var sniCallback: SNICallback? {
+        get { state.withLock { $0.sniCallback } }
+        set { state.withLock { $0.sniCallback = newValue } }
+    }
+
+    private func installServerNameCallback() {
+        // As for ALPN: the context outlives its SSL_CTX's callbacks.
+        let me = Unmanaged.passUnretained(self).toOpaque()
+        _ = copenssl_SSL_CTX_set_tlsext_servername_arg(context, me)
+        _ = copenssl_SSL_CTX_set_tlsext_servername_callback(context) { ssl, alert, argument in
+            guard let ssl, let argument else { return SSL_TLSEXT_ERR_OK }
+            let context = Unmanaged<SSLContext>.fromOpaque(argument).takeUnretainedValue()
+            return context.serverNameReceived(ssl, alert)
+        }
+    }
+
+    private func serverNameReceived(_ ssl: OpaquePointer, _ alert: UnsafeMutablePointer<Int32>?) -> Int32 {
+        guard let callback = sniCallback, let session = TLSSession.owning(ssl) else { return SSL_TLSEXT_ERR_OK }
+        let name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name).map { String(cString: $0) }
+        do {
+            try callback(SSLObject(session), name, self)
+            return SSL_TLSEXT_ERR_OK
+        } catch {
+            alert?.pointee = SSL_AD_HANDSHAKE_FAILURE
+            return SSL_TLSEXT_ERR_ALERT_FATAL
+        }
+    }
+
+    /// Makes `ssl` use this context's certificate and settings from now on
+    /// (an SNI callback switching contexts).
+    func adopt(_ ssl: OpaquePointer) {
+        state.withLock { _ in _ = SSL_set_SSL_CTX(ssl, context) }
     }
 
     // MARK: Connections

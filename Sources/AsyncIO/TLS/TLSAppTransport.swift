@@ -3,7 +3,7 @@
 /// TCP except that TLS has no half-close.
 @LoopActor
 final class TLSAppTransport: Transport {
-    private let layer: TLSProtocol
+    let layer: TLSProtocol
 
     init(layer: TLSProtocol) { self.layer = layer }
 
@@ -29,7 +29,8 @@ final class TLSAppTransport: Transport {
     var isClosing: Bool { layer.isClosing }
 
     /// `peercert` (`PeerCertificate`), `cipher` (`SSLCipher`), `sslcontext`
-    /// (`SSLContext`), `selected_alpn_protocol` (`String`), and the socket
+    /// (`SSLContext`), `selected_alpn_protocol` (`String`), `ssl_object`
+    /// (`SSLObject`), and the socket
     /// transport's `peername`, `sockname`, `socket`.
     func getExtraInfo(_ name: String) -> Any? {
         switch name {
@@ -37,6 +38,7 @@ final class TLSAppTransport: Transport {
         case "cipher": layer.cipher
         case "sslcontext": layer.context
         case "selected_alpn_protocol": layer.selectedALPN
+        case "ssl_object": layer.sslObject
         default: layer.underlying?.getExtraInfo(name)
         }
     }

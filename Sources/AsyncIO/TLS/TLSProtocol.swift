@@ -12,11 +12,16 @@ import COpenSSL
 ///
 /// States (an illegal move is a bug, so each step checks where it is):
 ///
-///     handshaking ──handshake done──▶ wrapped ──close()──▶ shuttingDown
-///          │                            │                      │
-///          └── failure, timeout, ───────┴──── connection lost ─┴──▶ lost
+///     handshaking ──handshake done──▶ wrapped ──close(), peer's close_notify──▶ shuttingDown
+///          │                            │                                        │
+///          └── failure, timeout, ───────┴────────── connection lost ─────────────┴──▶ lost
 ///
-/// The application's `connectionMade` comes only after the handshake, and
+/// `shuttingDown` has sent close_notify and waits, up to the shutdown
+/// timeout, for the peer's before closing the socket; application data
+/// still arriving then is dropped, as the application has closed.
+///
+/// The application's `connectionMade` comes only after the handshake
+/// (never, for `startTLS`, whose caller gets the transport instead), and
 /// its `connectionLost` exactly once after that; then the layer lets go of
 /// the application's protocol and transport.
 @LoopActor
@@ -30,9 +35,22 @@ final class TLSProtocol: BufferedProtocol {
     /// The name a client checks the certificate against and sends as SNI.
     private let serverHostname: String?
     private let handshakeTimeout: Double
+    private let shutdownTimeout: Double
+    /// False for `startTLS`: the application's protocol is already connected.
+    private let callConnectionMade: Bool
     private var state = State.handshaking
     /// The application's protocol, until its `connectionLost` has run.
-    private var application: (any BaseProtocol)?
+    private var application: (any BaseProtocol)? {
+        didSet { if application == nil { delivery = .none } }
+    }
+    /// How the application takes plaintext, decided once: a dynamic cast
+    /// per read would cost a conformance lookup each time.
+    private enum Delivery {
+        case streaming(any StreamingProtocol)
+        case buffered(any BufferedProtocol)
+        case none
+    }
+    private var delivery: Delivery
     /// Held until the connection is lost: on a server nothing else holds it
     /// before the application's `connectionMade`.
     private var appTransport: TLSAppTransport?
@@ -41,10 +59,17 @@ final class TLSProtocol: BufferedProtocol {
     var underlying: (any Transport)?
     private var waiter: Future<Void>?
     private var handshakeTimer: TimerHandle?
+    private var shutdownTimer: TimerHandle?
+    /// What the application's `connectionLost` reports when the socket
+    /// transport, closed by this layer, reports no error of its own.
+    private var lossError: (any Error)?
     private var appConnected = false
     private var closing = false
     private var readingPaused = false
     private var eofDelivered = false
+    /// The peer closed the socket while reading was paused: its end is
+    /// delivered once the application has read what OpenSSL still holds.
+    private var eofPending = false
     /// Plaintext OpenSSL could not take yet (it wanted the peer's bytes first).
     private var pendingPlain: [[UInt8]] = []
     private var pendingPlainBytes = 0
@@ -53,19 +78,35 @@ final class TLSProtocol: BufferedProtocol {
     private(set) var peerCertificate: PeerCertificate?
     private(set) var cipher: SSLCipher?
     private(set) var selectedALPN: String?
+    var sslObject: SSLObject { SSLObject(session) }
 
     /// asyncio's `ssl_handshake_timeout` default.
     static let defaultHandshakeTimeout = 60.0
+    /// asyncio's `ssl_shutdown_timeout` default.
+    static let defaultShutdownTimeout = 30.0
 
     init(loop: EventLoop, context: SSLContext, application: any BaseProtocol, serverSide: Bool,
-         serverHostname: String?, handshakeTimeout: Double?, waiter: Future<Void>?) throws(SSLError) {
+         serverHostname: String?, handshakeTimeout: Double?, shutdownTimeout: Double? = nil,
+         callConnectionMade: Bool = true, waiter: Future<Void>?) throws(SSLError) {
         self.loop = loop
         self.context = context
-        self.session = TLSSession(ssl: try context.makeSSL())
+        self.session = try TLSSession(context: context, serverSide: serverSide, serverHostname: serverHostname)
         self.application = application
+        if let buffered = application as? any BufferedProtocol {
+            delivery = .buffered(buffered)
+        } else if let streaming = application as? any StreamingProtocol {
+            delivery = .streaming(streaming)
+        } else {
+            delivery = .none
+        }
         self.serverSide = serverSide
         self.serverHostname = serverHostname
         self.handshakeTimeout = handshakeTimeout ?? Self.defaultHandshakeTimeout
+        self.shutdownTimeout = shutdownTimeout ?? Self.defaultShutdownTimeout
+        self.callConnectionMade = callConnectionMade
+        // Upgraded by startTLS, the application is connected already and
+        // hears of the connection's end even if the handshake fails.
+        appConnected = !callConnectionMade
         self.waiter = waiter
         if serverSide {
             SSL_set_accept_state(session.ssl)
@@ -99,15 +140,18 @@ final class TLSProtocol: BufferedProtocol {
         doHandshake()
     }
 
-    func getBuffer(_ sizeHint: Int) -> UnsafeMutableRawBufferPointer { session.cipherBuffer }
+    /// The loop's shared receive buffer: `bufferUpdated` hands its bytes to
+    /// OpenSSL before anything else can read into it.
+    func getBuffer(_ sizeHint: Int) -> UnsafeMutableRawBufferPointer { loop.receiveBuffer }
 
     func bufferUpdated(_ count: Int) {
         guard state != .lost else { return }
-        session.feed(count)
+        session.feed(UnsafeRawBufferPointer(rebasing: loop.receiveBuffer[..<count]))
         switch state {
         case .handshaking: doHandshake()
         case .wrapped: readPlaintext()
-        case .shuttingDown, .lost: break
+        case .shuttingDown: awaitPeerCloseNotify()
+        case .lost: break
         }
     }
 
@@ -116,8 +160,17 @@ final class TLSProtocol: BufferedProtocol {
         case .handshaking:
             handshakeFailed(OSError(errno: ECONNRESET, operation: "SSL handshake"))
         case .wrapped:
-            // The peer closed TCP without close_notify: asyncio passes it on as EOF.
-            deliverEof()
+            // The peer closed TCP without close_notify. As asyncio: what
+            // OpenSSL holds is delivered first, then EOF, then the socket
+            // closes and `connectionLost(nil)` follows. With reading paused
+            // that waits for `resumeReading`, and the socket stays open.
+            if !readingPaused { readPlaintext() }
+            // Paused before or by what was just delivered: OpenSSL may still hold some.
+            if readingPaused {
+                eofPending = true
+                return true
+            }
+            if state == .wrapped { deliverEof() }
         case .shuttingDown, .lost:
             break
         }
@@ -125,8 +178,11 @@ final class TLSProtocol: BufferedProtocol {
     }
 
     func connectionLost(_ error: (any Error)?) {
+        let error = error ?? lossError
         handshakeTimer?.cancel()
         handshakeTimer = nil
+        shutdownTimer?.cancel()
+        shutdownTimer = nil
         if state == .handshaking {
             let error = error ?? OSError(errno: ECONNRESET, operation: "SSL handshake")
             if let waiter, !waiter.isDone { try? waiter.setException(error) }
@@ -163,7 +219,7 @@ final class TLSProtocol: BufferedProtocol {
         cipher = session.cipher()
         selectedALPN = session.selectedALPN()
         appConnected = true
-        if let application, let appTransport { application.connectionMade(appTransport) }
+        if callConnectionMade, let application, let appTransport { application.connectionMade(appTransport) }
         if let waiter, !waiter.isDone { try? waiter.setResult(()) }
         waiter = nil
         // Application data may have come in the same reads as the handshake's end.
@@ -197,26 +253,29 @@ final class TLSProtocol: BufferedProtocol {
     /// Decrypts what OpenSSL holds and hands it to the application until
     /// OpenSSL needs more ciphertext or the application pauses reading.
     private func readPlaintext() {
-        while state == .wrapped, !readingPaused, let application {
+        reading: while state == .wrapped, !readingPaused {
             ERR_clear_error()
             let result: Int32
-            if let buffered = application as? any BufferedProtocol {
+            switch delivery {
+            case .buffered(let buffered):
                 let target = buffered.getBuffer(TLSSession.bufferSize)
                 precondition(target.count > 0, "getBuffer() returned an empty buffer")
                 result = SSL_read(session.ssl, target.baseAddress, Int32(clamping: target.count))
                 if result > 0 { buffered.bufferUpdated(Int(result)) }
-            } else {
-                result = SSL_read(session.ssl, session.plainBuffer.baseAddress, Int32(session.plainBuffer.count))
-                if result > 0, let streaming = application as? any StreamingProtocol {
-                    streaming.dataReceived(Array(UnsafeRawBufferPointer(rebasing: session.plainBuffer[..<Int(result)])))
-                }
+            case .streaming(let streaming):
+                // The loop's buffer, free again once the application has its copy.
+                let plain = loop.receiveBuffer
+                result = SSL_read(session.ssl, plain.baseAddress, Int32(clamping: plain.count))
+                if result > 0 { streaming.dataReceived(Array(UnsafeRawBufferPointer(rebasing: plain[..<Int(result)]))) }
+            case .none:
+                break reading
             }
             if result > 0 { continue }
             if SSL_get_error(session.ssl, result) == SSL_ERROR_ZERO_RETURN {
-                // The peer's close_notify.
-                flushOutgoing()
+                // The peer's close_notify: answer it, then close the socket.
                 deliverEof()
-                close()
+                closing = true
+                beginShutdown()
                 return
             }
             if let error = session.failure(after: result, hostname: serverHostname) {
@@ -233,13 +292,10 @@ final class TLSProtocol: BufferedProtocol {
     private func deliverEof() {
         guard !eofDelivered, appConnected else { return }
         eofDelivered = true
-        let keepOpen: Bool
-        if let buffered = application as? any BufferedProtocol {
-            keepOpen = buffered.eofReceived()
-        } else if let streaming = application as? any StreamingProtocol {
-            keepOpen = streaming.eofReceived()
-        } else {
-            keepOpen = false
+        let keepOpen = switch delivery {
+        case .buffered(let buffered): buffered.eofReceived()
+        case .streaming(let streaming): streaming.eofReceived()
+        case .none: false
         }
         if keepOpen { asyncioLogger.warning("returning true from eof_received() has no effect when using ssl") }
     }
@@ -253,9 +309,17 @@ final class TLSProtocol: BufferedProtocol {
     func resumeReading() {
         guard readingPaused, !closing else { return }
         readingPaused = false
-        underlying?.resumeReading()
+        if !eofPending { underlying?.resumeReading() }
         // OpenSSL may already hold decrypted records the socket will not announce again.
-        loop.callSoon(label: "ssl resume reading") { [weak self] in self?.readPlaintext() }
+        loop.callSoon(label: "ssl resume reading") { [weak self] in self?.readAfterResume() }
+    }
+
+    private func readAfterResume() {
+        readPlaintext()
+        guard eofPending, !readingPaused, state == .wrapped else { return }
+        eofPending = false
+        deliverEof()
+        underlying?.close()
     }
 
     var isReading: Bool { !readingPaused && !closing && state != .lost }
@@ -317,6 +381,9 @@ final class TLSProtocol: BufferedProtocol {
         while let ciphertext = session.takeOutgoing() { underlying?.write(ciphertext) }
     }
 
+    /// Ciphertext received and not yet decrypted (held while reading is paused).
+    var incomingCiphertextSize: Int { Int(BIO_ctrl_pending(session.incoming)) }
+
     /// Plaintext not yet encrypted plus ciphertext not yet sent.
     var writeBufferSize: Int { pendingPlainBytes + (underlying?.writeBufferSize ?? 0) }
 
@@ -342,20 +409,72 @@ final class TLSProtocol: BufferedProtocol {
 
     var isClosing: Bool { closing || state == .lost }
 
-    /// Sends close_notify after what is buffered, then closes the socket
-    /// transport; the peer's close_notify is not waited for.
+    /// Sends close_notify after what is buffered and waits, up to the
+    /// shutdown timeout, for the peer's before closing the socket; during
+    /// the handshake, aborts it (asyncio's `_start_shutdown`).
     func close() {
         guard !closing, state != .lost else { return }
         closing = true
-        if state == .wrapped {
-            retryPendingPlain()
-            state = .shuttingDown
-            ERR_clear_error()
-            _ = SSL_shutdown(session.ssl)
-            ERR_clear_error()
-            flushOutgoing()
+        switch state {
+        case .handshaking: underlying?.abort()
+        case .wrapped: beginShutdown()
+        case .shuttingDown, .lost: break
         }
+    }
+
+    private func beginShutdown() {
+        guard state == .wrapped else { return }
+        retryPendingPlain()
+        guard state == .wrapped else { return }  // encrypting it failed
+        state = .shuttingDown
+        ERR_clear_error()
+        let result = SSL_shutdown(session.ssl)
+        flushOutgoing()
+        if result == 1 { return shutdownComplete() }  // the peer's close_notify came first
+        shutdownTimer = loop.callLater(shutdownTimeout, label: "ssl shutdown timeout") { [weak self] in
+            self?.shutdownTimedOut()
+        }
+        // The peer's close_notify can only come in through reading.
+        if readingPaused, !eofPending { underlying?.resumeReading() }
+        awaitPeerCloseNotify()
+    }
+
+    /// Reads what came after our close_notify until the peer's, dropping
+    /// application data (reading is how OpenSSL advises waiting for it).
+    private func awaitPeerCloseNotify() {
+        guard state == .shuttingDown else { return }
+        while true {
+            ERR_clear_error()
+            let discard = loop.receiveBuffer
+            let result = SSL_read(session.ssl, discard.baseAddress, Int32(clamping: discard.count))
+            if result > 0 { continue }
+            switch SSL_get_error(session.ssl, result) {
+            case SSL_ERROR_ZERO_RETURN:
+                return shutdownComplete()
+            case SSL_ERROR_WANT_READ, SSL_ERROR_WANT_WRITE:
+                return flushOutgoing()
+            default:
+                // A peer that breaks TLS while we close: nothing more to wait for.
+                ERR_clear_error()
+                return shutdownComplete()
+            }
+        }
+    }
+
+    private func shutdownComplete() {
+        shutdownTimer?.cancel()
+        shutdownTimer = nil
+        ERR_clear_error()
+        _ = SSL_shutdown(session.ssl)
+        ERR_clear_error()
+        flushOutgoing()
         underlying?.close()
+    }
+
+    private func shutdownTimedOut() {
+        guard state == .shuttingDown else { return }
+        lossError = TimeoutError("SSL shutdown timed out")
+        underlying?.abort()
     }
 
     /// Closes the socket at once, sending nothing more.

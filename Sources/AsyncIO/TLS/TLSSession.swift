@@ -1,42 +1,63 @@
 import COpenSSL
 
 /// One side of one TLS connection in OpenSSL: an `SSL` reading ciphertext
-/// from one memory BIO and writing it to another, plus the buffers the
-/// layer reads into. Not isolated, so its deinit frees everything exactly
-/// once wherever the last reference goes (`SSL_free` frees both BIOs).
+/// from one memory BIO and writing it to another. It has no buffers of its
+/// own: the layer reads ciphertext and decrypts into the loop's shared
+/// receive buffer, each use finished before the next begins, so an idle
+/// connection costs only OpenSSL's state. Not isolated, so its deinit
+/// frees everything exactly once wherever the last reference goes
+/// (`SSL_free` frees both BIOs).
 final class TLSSession {
     let ssl: OpaquePointer
     /// Ciphertext from the peer, written here by the layer, read by OpenSSL.
     let incoming: OpaquePointer
     /// Ciphertext for the peer, written by OpenSSL, read by the layer.
     let outgoing: OpaquePointer
-    /// Where the socket transport reads ciphertext into.
-    let cipherBuffer: UnsafeMutableRawBufferPointer
-    /// Where decrypted bytes land for a streaming application.
-    let plainBuffer: UnsafeMutableRawBufferPointer
 
+    let serverSide: Bool
+    /// The name a client sends as SNI and checks the certificate against.
+    let serverHostname: String?
+    /// The context the connection uses now: the one it was made with,
+    /// unless an SNI callback switched it. Held so that its SSL_CTX's
+    /// callbacks, which point at it, stay valid.
+    var context: SSLContext
+
+    /// What the layer asks a buffered application's `getBuffer` for.
     static let bufferSize = 64 * 1024
 
-    init(ssl: OpaquePointer) {
+    init(context: SSLContext, serverSide: Bool, serverHostname: String?) throws(SSLError) {
+        let ssl = try context.makeSSL()
         self.ssl = ssl
+        self.context = context
+        self.serverSide = serverSide
+        self.serverHostname = serverHostname
         incoming = BIO_new(BIO_s_mem())!
         outgoing = BIO_new(BIO_s_mem())!
         // An empty incoming BIO means "wait for more", not end of file.
         _ = copenssl_BIO_set_mem_eof_return(incoming, -1)
         SSL_set_bio(ssl, incoming, outgoing)
-        cipherBuffer = .allocate(byteCount: Self.bufferSize, alignment: 16)
-        plainBuffer = .allocate(byteCount: Self.bufferSize, alignment: 16)
+        // Unretained: the session frees the SSL, so it outlives every callback.
+        SSL_set_ex_data(ssl, 0, Unmanaged.passUnretained(self).toOpaque())
+    }
+
+    /// The session of `ssl`, inside an OpenSSL callback.
+    static func owning(_ ssl: OpaquePointer) -> TLSSession? {
+        SSL_get_ex_data(ssl, 0).map { Unmanaged<TLSSession>.fromOpaque($0).takeUnretainedValue() }
+    }
+
+    /// Serves `context`'s certificate from now on (in an SNI callback).
+    func switchContext(to context: SSLContext) {
+        context.adopt(ssl)
+        self.context = context
     }
 
     deinit {
         SSL_free(ssl)
-        cipherBuffer.deallocate()
-        plainBuffer.deallocate()
     }
 
-    /// Hands `count` bytes of `cipherBuffer` to OpenSSL (a memory BIO takes all).
-    func feed(_ count: Int) {
-        _ = BIO_write(incoming, cipherBuffer.baseAddress, Int32(count))
+    /// Hands ciphertext to OpenSSL (a memory BIO takes all of it, copied).
+    func feed(_ ciphertext: UnsafeRawBufferPointer) {
+        _ = BIO_write(incoming, ciphertext.baseAddress, Int32(ciphertext.count))
     }
 
     /// The ciphertext OpenSSL has produced since the last call, if any.
@@ -72,9 +93,13 @@ final class TLSSession {
 
     // MARK: What the handshake settled
 
+    /// nil when the peer sent no certificate; `.empty` when it sent one
+    /// that the context did not ask to verify, as Python's `getpeercert()`
+    /// gives `{}` then (its fields would be unchecked claims).
     func peerCertificate() -> PeerCertificate? {
         guard let x509 = SSL_get1_peer_certificate(ssl) else { return nil }
         defer { X509_free(x509) }
+        guard SSL_CTX_get_verify_mode(SSL_get_SSL_CTX(ssl)) & SSL_VERIFY_PEER != 0 else { return .empty }
         return PeerCertificate(x509)
     }
 

@@ -11,12 +11,14 @@ extension EventLoop {
     /// tells which. With `ssl`, every connection is TLS: the protocol's
     /// `connectionMade` comes after the handshake, and a handshake that
     /// fails or takes longer than `sslHandshakeTimeout` seconds (60 when
-    /// nil) is logged and dropped while the server goes on.
+    /// nil) is logged and dropped while the server goes on. Closing a TLS
+    /// connection waits up to `sslShutdownTimeout` seconds (30 when nil)
+    /// for the peer's close_notify.
     @LoopActor
     public func createServer(
         _ protocolFactory: @escaping @LoopActor () -> any BaseProtocol,
         host: String?, port: Int, backlog: Int = 100, reuseAddress: Bool = true,
-        ssl: SSLContext? = nil, sslHandshakeTimeout: Double? = nil,
+        ssl: SSLContext? = nil, sslHandshakeTimeout: Double? = nil, sslShutdownTimeout: Double? = nil,
         startServing: Bool = true
     ) async throws -> Server {
         let infos = try await resolveStream(host, port, passive: true)
@@ -39,16 +41,20 @@ extension EventLoop {
             throw error
         }
         let server = Server(loop: self, listeners: listeners, backlog: backlog, protocolFactory: protocolFactory,
-                            tls: ssl.map { TLSSettings(context: $0, serverHostname: nil, handshakeTimeout: sslHandshakeTimeout) })
+                            tls: ssl.map { TLSSettings(context: $0, serverHostname: nil, handshakeTimeout: sslHandshakeTimeout,
+                                                       shutdownTimeout: sslShutdownTimeout) })
         if startServing { try server.startServing() }
         return server
     }
 
-    /// Listens on the Unix-domain socket `path` (asyncio's `create_unix_server`).
+    /// Listens on the Unix-domain socket `path` (asyncio's
+    /// `create_unix_server`); `ssl` and its timeouts as for `createServer`.
     @LoopActor
     public func createUnixServer(
         _ protocolFactory: @escaping @LoopActor () -> any BaseProtocol,
-        path: String, backlog: Int = 100, startServing: Bool = true
+        path: String, backlog: Int = 100,
+        ssl: SSLContext? = nil, sslHandshakeTimeout: Double? = nil, sslShutdownTimeout: Double? = nil,
+        startServing: Bool = true
     ) throws -> Server {
         let fd = try Socket.open(family: AF_UNIX)
         do {
@@ -58,7 +64,9 @@ extension EventLoop {
             SystemCall.close(fd)
             throw error
         }
-        let server = Server(loop: self, listeners: [fd], backlog: backlog, protocolFactory: protocolFactory)
+        let server = Server(loop: self, listeners: [fd], backlog: backlog, protocolFactory: protocolFactory,
+                            tls: ssl.map { TLSSettings(context: $0, serverHostname: nil, handshakeTimeout: sslHandshakeTimeout,
+                                                       shutdownTimeout: sslShutdownTimeout) })
         if startServing { try server.startServing() }
         return server
     }
@@ -71,13 +79,16 @@ extension EventLoop {
     /// With `ssl`, the connection is TLS and this returns after the
     /// handshake; the certificate is checked against `serverHostname`
     /// (`host` when nil), and a failed handshake throws its `SSLError` or
-    /// `SSLCertVerificationError`.
+    /// `SSLCertVerificationError`. Closing waits up to `sslShutdownTimeout`
+    /// seconds (30 when nil) for the server's close_notify.
     @LoopActor
     public func createConnection<P: BaseProtocol>(
         _ protocolFactory: @LoopActor () -> P, host: String, port: Int,
-        ssl: SSLContext? = nil, serverHostname: String? = nil, sslHandshakeTimeout: Double? = nil
+        ssl: SSLContext? = nil, serverHostname: String? = nil,
+        sslHandshakeTimeout: Double? = nil, sslShutdownTimeout: Double? = nil
     ) async throws -> (transport: any Transport, protocol: P) {
-        let tls = ssl.map { TLSSettings(context: $0, serverHostname: serverHostname ?? host, handshakeTimeout: sslHandshakeTimeout) }
+        let tls = ssl.map { TLSSettings(context: $0, serverHostname: serverHostname ?? host, handshakeTimeout: sslHandshakeTimeout,
+                                        shutdownTimeout: sslShutdownTimeout) }
         let infos = try await resolveStream(host, port)
         var errors: [any Error] = []
         for info in infos {
@@ -97,11 +108,21 @@ extension EventLoop {
         throw ConnectionErrors.combine(errors, host: host, port: port)
     }
 
-    /// Connects to the Unix-domain socket `path` (asyncio's `create_unix_connection`).
+    /// Connects to the Unix-domain socket `path` (asyncio's
+    /// `create_unix_connection`). With `ssl`, `serverHostname` is required:
+    /// there is no host name to default to.
     @LoopActor
     public func createUnixConnection<P: BaseProtocol>(
-        _ protocolFactory: @LoopActor () -> P, path: String
+        _ protocolFactory: @LoopActor () -> P, path: String,
+        ssl: SSLContext? = nil, serverHostname: String? = nil,
+        sslHandshakeTimeout: Double? = nil, sslShutdownTimeout: Double? = nil
     ) async throws -> (transport: any Transport, protocol: P) {
+        var tls: TLSSettings?
+        if let ssl {
+            guard let serverHostname else { throw ValueError("you have to pass server_hostname when using ssl") }
+            tls = TLSSettings(context: ssl, serverHostname: serverHostname, handshakeTimeout: sslHandshakeTimeout,
+                              shutdownTimeout: sslShutdownTimeout)
+        }
         let fd = try Socket.open(family: AF_UNIX)
         do {
             try await sockConnect(fd, SocketAddress(unixPath: path))
@@ -109,7 +130,7 @@ extension EventLoop {
             SystemCall.close(fd)
             throw error
         }
-        return try await attach(fd: fd, protocolFactory())
+        return try await attach(fd: fd, protocolFactory(), tls: tls)
     }
 
     /// Every connected socket gets its transport here, the accepted ones as
@@ -125,9 +146,12 @@ extension EventLoop {
                                    server: server, waiter: waiter)
         }
         let layer = try TLSProtocol(loop: self, context: tls.context, application: protocolObject, serverSide: server != nil,
-                                    serverHostname: tls.serverHostname, handshakeTimeout: tls.handshakeTimeout, waiter: waiter)
+                                    serverHostname: tls.serverHostname, handshakeTimeout: tls.handshakeTimeout,
+                                    shutdownTimeout: tls.shutdownTimeout, waiter: waiter)
+        let socket = SocketTransport(loop: self, channel: .socket(SocketChannel(fd: fd)), protocol: layer, server: server)
         // Known before its connectionMade, so an abort during the handshake reaches the socket.
-        layer.underlying = SocketTransport(loop: self, channel: .socket(SocketChannel(fd: fd)), protocol: layer, server: server)
+        layer.underlying = socket
+        socket.presentToServer(as: layer.transport)
         return layer.transport
     }
 
@@ -159,4 +183,5 @@ struct TLSSettings {
     /// A client's name for the server (SNI and the host-name check).
     let serverHostname: String?
     let handshakeTimeout: Double?
+    let shutdownTimeout: Double?
 }

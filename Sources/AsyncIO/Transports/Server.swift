@@ -19,7 +19,9 @@ public final class Server: LoopResource {
     public let addresses: [SocketAddress]
     private var serving = false
     private var closed = false
-    /// The connections accepted and not yet lost, by transport.
+    /// The connections accepted and not yet lost, by socket transport:
+    /// the transport `closeClients` and `abortClients` act on (the TLS
+    /// layer's, for a TLS connection, so that closing sends close_notify).
     private var clients: [ObjectIdentifier: any Transport] = [:]
     private var closeWaiters: [Future<Void>] = []
     private var servingForever: Future<Void>?
@@ -147,6 +149,12 @@ public final class Server: LoopResource {
     }
 
     func attach(_ transport: any Transport) { clients[ObjectIdentifier(transport)] = transport }
+
+    /// `transport`'s connection is closed and aborted through `face` from now on.
+    func present(_ transport: any Transport, as face: any Transport) {
+        let key = ObjectIdentifier(transport)
+        if clients[key] != nil { clients[key] = face }
+    }
 
     func detach(_ transport: any Transport) {
         clients[ObjectIdentifier(transport)] = nil

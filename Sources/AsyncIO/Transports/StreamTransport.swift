@@ -314,6 +314,21 @@ final class StreamTransport: Transport, LoopResource {
         }
     }
 
+    // MARK: Layering
+
+    /// Hands the connection to another protocol (asyncio's `set_protocol`):
+    /// `startTLS` puts its TLS layer here.
+    func setProtocol(_ protocolObject: any BaseProtocol) {
+        guard !lost else { return }
+        receiver = Receiver(protocolObject)
+    }
+
+    /// Tells the server that accepted this connection to close and abort
+    /// it through `face`, the transport its application uses.
+    func presentToServer(as face: any Transport) {
+        server?.present(self, as: face)
+    }
+
     // MARK: Information
 
     var description: String {

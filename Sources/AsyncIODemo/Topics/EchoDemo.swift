@@ -16,6 +16,9 @@ struct EchoDemo {
     let style: Style
     /// Leaves out the server's per-connection lines (for load tests).
     var quiet = false
+    /// Serves the protocol or streams style over TLS (`echo-server --cert`,
+    /// for the TLS echo benchmark).
+    var tls: SSLContext?
 
     static let documentMessages: [[UInt8]] = [
         Array("This is the message. ".utf8), Array("It will be sent ".utf8), Array("in parts.".utf8),
@@ -92,9 +95,10 @@ struct EchoDemo {
     private func startServer(_ loop: EventLoop, host: String, port: Int) async throws -> Server {
         switch style {
         case .protocol:
-            try await loop.createServer({ [quiet] in EchoServer(quiet: quiet) }, host: host, port: port)
+            try await loop.createServer({ [quiet] in EchoServer(quiet: quiet) }, host: host, port: port, ssl: tls)
         case .streams:
-            try await loop.startServer({ [quiet] in try await echo($0, $1, quiet: quiet) }, host: host, port: port)
+            try await loop.startServer({ [quiet] in try await echo($0, $1, quiet: quiet) }, host: host, port: port,
+                                       ssl: tls)
         case .tlsStreams(let context, _):
             try await loop.startServer({ [quiet] in try await sslEcho($0, $1, quiet: quiet) }, host: host, port: port,
                                        ssl: context)

@@ -34,6 +34,8 @@ struct EchoServerCommand: TopicCommand {
     @Option(parsing: .unconditional, help: "With --serve: the port to listen on.") var port = 10000
     @Option(help: "Run only the client, against HOST:PORT.") var connect: String?
     @Flag(help: "With --serve: leave out the per-connection lines (for load tests).") var quiet = false
+    @Option(help: "With --serve: serve TLS with this certificate (PEM), for the TLS echo benchmark.") var cert: String?
+    @Option(help: "With --serve and --cert: the certificate's private key (PEM).") var key: String?
 
     func validate() throws {
         if serve || connect != nil {
@@ -46,6 +48,8 @@ struct EchoServerCommand: TopicCommand {
             throw ValidationError("--connect expects HOST:PORT, got '\(connect)'")
         }
         if quiet, !serve { throw ValidationError("--quiet only applies to --serve") }
+        if (cert != nil || key != nil), !serve { throw ValidationError("--cert and --key only apply to --serve") }
+        if (cert == nil) != (key == nil) { throw ValidationError("--cert and --key go together") }
         if !messages.isEmpty, connect == nil {
             throw ValidationError("messages can only be given with --connect")
         }
@@ -57,9 +61,18 @@ struct EchoServerCommand: TopicCommand {
             try runTopic(Self.topic, example: example, learner)
             return
         }
-        let demo = EchoDemo(style: example == "streams" ? .streams : .protocol, quiet: quiet)
+        var demo = EchoDemo(style: example == "streams" ? .streams : .protocol, quiet: quiet)
         DemoLogging.use(.named)
         do {
+            if let cert, let key {
+                do {
+                    let context = try SSLContext(purpose: .server)
+                    try context.loadCertChain(certFile: cert, keyFile: key)
+                    demo.tls = context
+                } catch {
+                    throw DemoFailure(message: "cannot load the server's certificate: \(error)")
+                }
+            }
             try learner.instrumenting {
                 if serve {
                     try demo.serve(host: host, port: port)

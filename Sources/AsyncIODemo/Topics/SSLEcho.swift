@@ -106,7 +106,7 @@ struct SSLEchoCommand: TopicCommand {
             if let cafile { try context.loadVerifyLocations(caFile: cafile) }
             if insecure {
                 context.checkHostname = false
-                context.verifyMode = .none
+                try context.setVerifyMode(.none)
             }
             return context
         } catch {
