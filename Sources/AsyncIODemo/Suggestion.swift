@@ -1,10 +1,11 @@
 /// The candidate `word` most likely misspells, for "did you mean" hints:
-/// one it is a prefix of (`sem` → `semaphore`), else the closest by edit
-/// distance, if that is at most a third of the word's length (at least 1).
-/// nil when nothing is close: a far-fetched hint misleads more than none.
+/// the only one it is a prefix of (`sem` → `semaphore`), else the closest by
+/// edit distance, if that is at most a third of the word's length (at least
+/// 1). nil when nothing is close: a far-fetched hint misleads more than none.
 func nearest(to word: String, in candidates: [String]) -> String? {
     let lowered = word.lowercased()
-    if lowered.count >= 2, let extended = candidates.first(where: { $0.hasPrefix(lowered) }) { return extended }
+    let extensions = candidates.filter { $0.hasPrefix(lowered) }
+    if lowered.count >= 2, extensions.count == 1 { return extensions[0] }
     guard let closest = candidates.min(by: { editDistance(lowered, $0) < editDistance(lowered, $1) }) else { return nil }
     return editDistance(lowered, closest) <= max(1, lowered.count / 3) ? closest : nil
 }

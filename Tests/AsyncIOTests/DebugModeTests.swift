@@ -30,14 +30,15 @@ import Testing
             // Sleeping 30 ms blocks the loop for at least that long.
             try await loop.createTask(name: name, coroutine: "inner") { _ = usleep(30_000) }.value
         }
-        let records = LogCapture.records(containing: "name='\(name)'")
+        // Only the step of this task: the awaiting task's repr names it too.
+        let records = LogCapture.records(containing: "Executing <Task finished name='\(name)'")
         try #require(records.count == 1)
         #expect(records[0].level == .warning)
         #expect(records[0].label == "asyncio")
         let message = records[0].message
         #expect(message.hasPrefix("Executing <Task finished name='\(name)' coro=<inner() done, defined at DebugModeTests.swift:"))
         #expect(message.contains("> result=None created at DebugModeTests.swift:"))
-        #expect(message.wholeMatch(of: /.* took 0\.0\d\d seconds/) != nil)
+        #expect(message.wholeMatch(of: /.* took \d+\.\d{3} seconds/) != nil)
     }
 
     @Test func aSlowCallbackIsLoggedByItsLabel() throws {
@@ -55,7 +56,7 @@ import Testing
         try #require(messages.count == 1)
         // In debug mode a handle knows where it was made, as asyncio's do.
         #expect(messages[0].hasPrefix("Executing <Handle \(label) created at DebugModeTests.swift:"))
-        #expect(messages[0].contains("> took 0.0"))
+        #expect(messages[0].wholeMatch(of: /.*> took \d+\.\d{3} seconds/) != nil)
     }
 
     @Test func withoutDebugModeNothingIsTimed() throws {
@@ -92,7 +93,9 @@ import Testing
             var contexts: [Report] = []
             loop.setExceptionHandler { _, context in contexts.append(Report(context)) }
             _ = loop.createTask(name: name) { throw Boom() }
-            // The task fails on its first step and is freed when that step ends.
+            // The task fails on its first step and is freed when that step
+            // ends; the report is a callback after that.
+            try await sleep(0)
             try await sleep(0)
             try await sleep(0)
             return contexts
@@ -119,6 +122,7 @@ import Testing
                 _ = try? await awaited.value
             }
             try await sleep(0)
+            try await sleep(0)
             return contexts
         }
         try #require(contexts.count == 1)
@@ -133,6 +137,9 @@ import Testing
             _ = try? await loop.createTask { () async throws -> Int in throw Boom() }.value
             _ = try? await gather(loop.createTask { () async throws -> Int in throw Boom() },
                                   loop.createTask { () async throws -> Int in 2 })
+            // Two failures: gather throws the first and reads the second.
+            _ = try? await gather([loop.createTask { () async throws -> Int in throw Boom(tag: "one") },
+                                   loop.createTask { () async throws -> Int in throw Boom(tag: "two") }])
             let cancelled = loop.createTask { try await sleep(10) }
             try await sleep(0)
             cancelled.cancel()
@@ -156,15 +163,15 @@ import Testing
             try await sleep(0.01)
             return port
         }
+        let mark = LogCapture.count
         try loop.close()
         let server = LogCapture.records(containing: "ResourceWarning: unclosed server <Server sockets=[('127.0.0.1', \(port))]>")
         #expect(server.count == 1)
         #expect(server.first?.level == .warning)
-        // Both ends of the connection: the server's and the client's.
-        let transports = LogCapture.records(containing: "ResourceWarning: unclosed transport <").filter {
-            $0.message.contains("fd=")
-        }
-        #expect(transports.count >= 2)
+        // Both ends of the connection: the server's and the client's. Only
+        // a debug loop reports, and no other test leaves one open.
+        let transports = LogCapture.messages(since: mark).filter { $0.hasPrefix("ResourceWarning: unclosed transport <") }
+        #expect(transports.count == 2)
     }
 
     @Test func aDebugLoopFreedWithoutCloseIsReported() {

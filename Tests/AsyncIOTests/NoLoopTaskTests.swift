@@ -2,8 +2,7 @@ import Testing
 @testable import AsyncIO
 
 /// Scopes that need a loop task throw a typed error in a Swift child task
-/// (an `async let`, a Swift task group's child) instead of stopping the
-/// program, and work as ever in a loop task.
+/// (an `async let`, a Swift task group's child), and work in a loop task.
 @Suite struct NoLoopTaskTests {
     @Test func timeoutInAnAsyncLetChildThrowsNoLoopTaskError() throws {
         let outcome = try runLoop { _ -> String in

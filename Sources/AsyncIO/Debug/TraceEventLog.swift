@@ -59,6 +59,9 @@ private final class Recorder: Instrument {
     private let log: TraceEventLog
     private let pid: Int
     private var lanes: [ObjectIdentifier: Int] = [:]
+    /// Lanes of tasks done, for their last step's span, which ends after.
+    private var finishedLanes: [ObjectIdentifier: Int] = [:]
+    private var laneCount = 0
     private var runStarted = 0
     private var waitStarted = 0
     private var waitTimeout: Double?
@@ -107,6 +110,8 @@ private final class Recorder: Instrument {
     func futureDone(_ future: FutureCore) {
         if let task = future as? any AnyLoopTask {
             instant("done", tid: lane(of: task), args: ["state": (task as? any AwaitingTask)?.traceState ?? "?"])
+            // Its memory may go to a new task, which gets a lane of its own.
+            finishedLanes[ObjectIdentifier(task)] = lanes.removeValue(forKey: ObjectIdentifier(task))
         } else {
             instant("future done", tid: Self.callbackLane, args: ["future": future.repr])
         }
@@ -133,7 +138,9 @@ private final class Recorder: Instrument {
 
     private func lane(of task: any AnyLoopTask) -> Int {
         if let lane = lanes[ObjectIdentifier(task)] { return lane }
-        let lane = Self.callbackLane + 1 + lanes.count
+        if let lane = finishedLanes.removeValue(forKey: ObjectIdentifier(task)) { return lane }
+        laneCount += 1
+        let lane = Self.callbackLane + laneCount
         lanes[ObjectIdentifier(task)] = lane
         metadata("thread_name", tid: lane, name: LoopTracer.nameAndCoroutine(task))
         return lane

@@ -12,14 +12,23 @@ extension FutureCore {
 
     /// Called from `deinit` of a failed future. Only on the loop's own
     /// thread: anywhere else the loop's state is not ours to touch, and the
-    /// report is skipped.
+    /// report is skipped. The exception handler runs later, as a callback:
+    /// a `deinit` can run in the middle of a change to the loop's state,
+    /// which a handler must not see.
     nonisolated func reportErrorNeverRetrieved() {
         guard ThreadLoop.current === loop else { return }
         LoopActor.assumeIsolated {
             guard loop.unretrievedErrors.remove(ObjectIdentifier(self)) != nil, let error else { return }
             let kind = self is any AnyLoopTask ? "Task" : "Future"
-            loop.callExceptionHandler(ExceptionContext(
-                message: "\(kind) exception was never retrieved", error: error, futureRepr: repr))
+            let context = ExceptionContext(message: "\(kind) exception was never retrieved", error: error,
+                                           futureRepr: repr)
+            if loop.isClosed {
+                loop.defaultExceptionHandler(context)
+            } else {
+                loop.ready.append(.handle(Handle(label: "report of a lost error") { [loop] in
+                    loop.callExceptionHandler(context)
+                }))
+            }
         }
     }
 }

@@ -18,7 +18,10 @@ struct ChildWatcher {
     /// What to call when a child a thread waits for ends. Kept here, not by
     /// the thread: a thread still running when the process exits would
     /// otherwise keep what the callback holds (a transport, its pipes).
-    var threadWaitedExits: [pid_t: @LoopActor (Int32) -> Void] = [:]
+    var threadWaitedExits: [pid_t: (watch: UInt64, exited: @LoopActor (Int32) -> Void)] = [:]
+    /// Numbers each thread-waited child, so a late report about a reaped
+    /// PID that a new child now has is not taken for the new one's.
+    var watchCount: UInt64 = 0
     /// False to wait with a thread even where pidfds work (for tests, and
     /// under valgrind, which does not know pidfd_open).
     var usesPidfds = true
@@ -43,14 +46,17 @@ extension EventLoop {
                 SystemCall.close(pidfd)
             }
         }
+        childWatcher.watchCount += 1
+        let watch = childWatcher.watchCount
         childWatcher.children[pid] = -1
-        childWatcher.threadWaitedExits[pid] = exited
+        childWatcher.threadWaitedExits[pid] = (watch, exited)
         runDetached { [weak self] in
             let code = Spawn.reap(pid, blocking: true) ?? 255
             self?.callSoonThreadsafe { [weak self] in
-                guard let self else { return }
+                guard let self, let waited = childWatcher.threadWaitedExits[pid], waited.watch == watch else { return }
                 childWatcher.children[pid] = nil
-                childWatcher.threadWaitedExits.removeValue(forKey: pid)?(code)
+                childWatcher.threadWaitedExits[pid] = nil
+                waited.exited(code)
             }
         }
     }

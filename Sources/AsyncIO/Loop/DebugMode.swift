@@ -10,17 +10,22 @@ import Musl
 ///
 /// - logs a warning for each callback or task step that runs for
 ///   `slowCallbackDuration` seconds or longer: it held up everything else;
-/// - stops at once when a loop method is called from a thread other than
-///   the one running the loop, rather than corrupting the loop's state;
+/// - stops at once when `callSoon`, `callLater`, `callAt` or `createTask`
+///   is called from a thread other than the one running the loop, rather
+///   than corrupting the loop's state;
 /// - shows in task reprs where each task was created;
 /// - warns about each transport and server the program left open when the
 ///   loop closes (asyncio's `ResourceWarning: unclosed …`).
 ///
 /// Off, none of it costs more than a test of a flag.
+///
+/// Set `debug` and `slowCallbackDuration` before the loop runs, or from
+/// its own thread.
 extension EventLoop {
     public var debug: Bool {
         get { slowCallbackMonitor != nil }
         set {
+            checkSetFromLoopThread()
             guard newValue != debug else { return }
             LoopActor.withLoop(self) {
                 if newValue {
@@ -40,9 +45,15 @@ extension EventLoop {
     public var slowCallbackDuration: Double {
         get { slowCallbackThreshold }
         set {
+            checkSetFromLoopThread()
             slowCallbackThreshold = newValue
             LoopActor.withLoop(self) { slowCallbackMonitor?.threshold = newValue }
         }
+    }
+
+    private func checkSetFromLoopThread() {
+        precondition(state != .running || ThreadLoop.current === self,
+                     "debug settings of a running loop can only be changed on its thread")
     }
 
     /// Whether the environment asks for debug mode, as asyncio reads
@@ -76,7 +87,8 @@ extension EventLoop {
 @LoopActor
 final class SlowCallbackMonitor: Instrument {
     var threshold: Double
-    private var started = 0.0
+    /// nil when installed after the item now running had started.
+    private var started: Double?
 
     init(threshold: Double) { self.threshold = threshold }
 
@@ -85,6 +97,8 @@ final class SlowCallbackMonitor: Instrument {
     }
 
     func afterRun(_ item: ReadyItemKind) {
+        guard let started else { return }
+        self.started = nil
         let took = monotonicSeconds() - started
         guard took >= threshold else { return }
         asyncioLogger.warning("Executing \(item.repr) took \(formatSeconds(took)) seconds")

@@ -92,7 +92,7 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
     /// Failed futures whose error nobody has read yet (see NeverRetrieved.swift).
     var unretrievedErrors = Set<ObjectIdentifier>()
     /// Debug mode's instrument; nil when debug mode is off.
-    var slowCallbackMonitor: SlowCallbackMonitor?
+    @exclusivity(unchecked) var slowCallbackMonitor: SlowCallbackMonitor?
     var slowCallbackThreshold = 0.1
     /// Transports still connected, ended if the loop closes first.
     @exclusivity(unchecked) var openResources = OpenResources()

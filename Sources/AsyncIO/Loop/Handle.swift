@@ -55,7 +55,8 @@ public final class TimerHandle: Handle {
     public override func cancel() {
         guard !isCancelled else { return }
         super.cancel()
-        if isScheduled { loop.timerCancelled() }
+        guard isScheduled else { return }
+        loop.timerCancelled()
         if let instruments = loop.instruments { for instrument in instruments { instrument.timerCancelled(self) } }
     }
 

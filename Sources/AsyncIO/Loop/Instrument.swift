@@ -9,7 +9,7 @@ import Synchronization
 public protocol Instrument: AnyObject {
     func beforeIOWait(timeout: Double?)
     func afterIOWait()
-    /// The loop is about to run the `count` callbacks and steps now ready.
+    /// The loop is about to run the `readyCount` callbacks and steps now ready.
     func iterationStarted(readyCount: Int)
     func beforeRun(_ item: ReadyItemKind)
     func afterRun(_ item: ReadyItemKind)

@@ -40,7 +40,12 @@ final class GatheringFuture<Child: FutureCore, Element: Sendable>: Future<[Eleme
     /// unspecialized generic code looks up type metadata at every use.
     private func childDone(_ child: FutureCore) {
         finishedCount += 1
-        guard !isDone else { return }
+        guard !isDone else {
+            // Too late to matter, but not a hidden failure: asyncio marks
+            // it retrieved too.
+            _ = try? child.exception()
+            return
+        }
         if !returnExceptions {
             if child.isCancelled {
                 // The child's own error, with its cancel message, as asyncio's.
@@ -54,7 +59,9 @@ final class GatheringFuture<Child: FutureCore, Element: Sendable>: Future<[Eleme
         }
         guard finishedCount == children.count else { return }
         if cancelRequested {
-            // Every child was asked to cancel; the gather itself was.
+            // Every child was asked to cancel; the gather itself was. What
+            // they failed with goes nowhere, as in asyncio.
+            for child in children { _ = try? child.exception() }
             try? setException(child.isCancelled ? child.error ?? CancelledError() : CancelledError())
         } else {
             collect(children, &collected)

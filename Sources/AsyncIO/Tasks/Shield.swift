@@ -11,7 +11,11 @@ public func shield<T: Sendable>(_ inner: Future<T>) -> Future<T> {
     if inner.isDone { return inner }
     let outer = Future<T>(loop: inner.loop)
     let token = inner.addDoneCallback { inner in
-        guard !outer.isCancelled else { return }
+        guard !outer.isCancelled else {
+            // Nobody waits for it any more; as asyncio, not a hidden failure.
+            if !inner.isCancelled { _ = try? inner.exception() }
+            return
+        }
         if inner.isCancelled {
             outer.cancel()
         } else {

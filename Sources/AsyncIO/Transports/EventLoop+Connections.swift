@@ -175,6 +175,23 @@ extension EventLoop {
         }
         return (transport, protocolObject)
     }
+
+    /// Wraps a stream socket that is already connected, such as one end of a
+    /// `socketpair` or one accepted elsewhere (asyncio's
+    /// `connect_accepted_socket`). The loop owns the descriptor from now on
+    /// and closes it with the transport, or at once if this throws.
+    @LoopActor
+    public func connectAcceptedSocket<P: BaseProtocol>(_ protocolFactory: @LoopActor () -> P, sock: Int32)
+        async throws -> (transport: any Transport, protocol: P)
+    {
+        do {
+            try Socket.setNonBlocking(sock)
+        } catch {
+            SystemCall.close(sock)
+            throw error
+        }
+        return try await attach(fd: sock, protocolFactory())
+    }
 }
 
 /// What a connection's TLS layer is made with.

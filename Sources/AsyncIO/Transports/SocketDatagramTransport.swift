@@ -211,6 +211,8 @@ final class SocketDatagramTransport: DatagramTransport, LoopResource {
 
     // MARK: Information
 
+    var unclosedName: String? { "transport \(description)" }
+
     var description: String {
         "<DatagramTransport fd=\(descriptorClosed ? -1 : fd) \(lost ? "closed" : closing ? "closing" : "open")>"
     }

@@ -1,5 +1,8 @@
 import ArgumentParser
 import AsyncIO
+#if canImport(Glibc)
+import Glibc
+#endif
 
 struct ConceptsCommand: TopicCommand {
     static let topic = Topic(
@@ -17,7 +20,7 @@ struct ConceptsCommand: TopicCommand {
             Example(name: "tasks", summary: "Tasks take turns at each await: concurrency on one thread.",
                     mirrors: "concepts: tasks (create_task, gather)", run: tasksConcept),
             Example(name: "transports", summary: "A protocol hears of bytes when the loop sees its socket ready.",
-                    mirrors: "concepts: protocols and transports (create_server, create_connection)",
+                    mirrors: "concepts: protocols and transports (connect_accepted_socket, Protocol)",
                     run: transportsConcept),
         ]
     )
@@ -153,14 +156,16 @@ private final class Ask: StreamingProtocol {
 private func transportsConcept() throws {
     try explainThenRun([
         "A transport owns a socket; a protocol is told what happens on it (connection made, data received, "
-            + "connection lost). The loop calls them when epoll reports the socket ready (the `fd` lines).",
+            + "connection lost). The loop calls them when epoll reports the socket ready (the `fd` lines). "
+            + "Here the two ends of a connected socket pair talk to each other.",
     ]) { loop in
-        let server = try await loop.createServer({ Echo() }, host: "127.0.0.1", port: 0)
+        var ends: [Int32] = [-1, -1]
+        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &ends) == 0 else {
+            throw OSError(errno: errno, operation: "socketpair")
+        }
         let answered = Future<Void>(loop: loop)
-        _ = try await loop.createConnection({ Ask(answered: answered) }, host: "127.0.0.1",
-                                            port: server.addresses[0].port)
+        _ = try await loop.connectAcceptedSocket({ Echo() }, sock: ends[0])
+        _ = try await loop.connectAcceptedSocket({ Ask(answered: answered) }, sock: ends[1])
         try await answered.value
-        server.close()
-        try await server.waitClosed()
     }
 }
