@@ -250,3 +250,36 @@ final class CollectingBufferedProtocol: BufferedProtocol {
         #expect(OSError(errno: EMFILE, operation: "accept").kind == .other)
     }
 }
+
+/// `connectAcceptedSocket` takes over a socket that is already connected.
+@Suite struct ConnectAcceptedSocketTests {
+    @Test func bothEndsOfASocketPairTalkAndAreFreed() throws {
+        let (echoed, alive) = try runLoop { loop -> ([UInt8], [String: Int]) in
+            var ends: [Int32] = [-1, -1]
+            #expect(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &ends) == 0)
+            let watch = LifetimeWatch()
+            _ = try await loop.connectAcceptedSocket({ WatchedEcho(watch) }, sock: ends[0])
+            let (reader, writer) = try await loop.openConnection(sock: ends[1])
+            writer.write("ping")
+            let echoed = try await reader.readexactly(4)
+            writer.close()
+            try await writer.waitClosed()
+            try await yieldUntil { watch.alive.isEmpty }
+            return (echoed, watch.alive)
+        }
+        #expect(echoed == Array("ping".utf8))
+        #expect(alive.isEmpty)
+    }
+
+    @Test func aDescriptorThatIsNoSocketIsAnOSErrorAndIsClosed() throws {
+        let kind = try runLoop { loop -> OSError.Kind? in
+            do {
+                _ = try await loop.connectAcceptedSocket({ WatchedEcho(LifetimeWatch()) }, sock: -1)
+                return nil
+            } catch let error as OSError {
+                return error.kind
+            }
+        }
+        #expect(kind == .other)
+    }
+}

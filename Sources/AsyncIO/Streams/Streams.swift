@@ -17,6 +17,19 @@ extension EventLoop {
                                     streamProtocol: protocolObject))
     }
 
+    /// A reader and a writer for a stream socket that is already connected
+    /// (asyncio's `open_connection(sock=)`); the loop owns it from now on.
+    @LoopActor
+    public func openConnection(sock: Int32, limit: Int = StreamReader.defaultLimit)
+        async throws -> (StreamReader, StreamWriter)
+    {
+        let reader = StreamReader(limit: limit, loop: self)
+        let (transport, protocolObject) = try await connectAcceptedSocket(
+            { StreamReaderProtocol(reader: reader, loop: self) }, sock: sock)
+        return (reader, StreamWriter(transport: transport, drain: protocolObject.drain, reader: reader,
+                                    streamProtocol: protocolObject))
+    }
+
     /// `openConnection` over a Unix-domain socket (asyncio's
     /// `open_unix_connection`); with `ssl`, `serverHostname` is required.
     @LoopActor

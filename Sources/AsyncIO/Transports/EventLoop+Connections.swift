@@ -187,7 +187,8 @@ extension EventLoop {
         do {
             try Socket.setNonBlocking(sock)
         } catch {
-            SystemCall.close(sock)
+            // EBADF: nothing open to close.
+            if error.errno != EBADF { SystemCall.close(sock) }
             throw error
         }
         return try await attach(fd: sock, protocolFactory())
