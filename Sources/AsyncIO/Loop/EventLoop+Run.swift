@@ -199,8 +199,8 @@ extension EventLoop {
                 var kind = instrumentKind(of: item)
                 instruments?.forEach { $0.beforeRun(kind) }
                 run(item)
-                if case .taskStep = kind {
-                    kind = .taskStep(steppedTask)
+                if case .taskStep(let known) = kind {
+                    kind = .taskStep(steppedTask ?? known)
                     steppedTask = nil
                 }
                 instruments?.forEach { $0.afterRun(kind) }
