@@ -67,7 +67,7 @@ extension EventLoop {
     /// debug mode shows `created at file:line` in a handle's repr.
     @LoopActor @inline(__always)
     func handleLabel(_ label: String, _ fileID: StaticString, _ line: UInt) -> String {
-        guard slowCallbackMonitor != nil else { return label }
+        guard _slowPath(slowCallbackMonitor != nil) else { return label }
         return "\(label) created at \(sourceLocation(fileID, line))"
     }
 

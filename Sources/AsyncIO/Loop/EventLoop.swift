@@ -185,10 +185,11 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
     @LoopActor
     func timerCancelled() { timers.noteCancelled() }
 
-    @LoopActor
+    /// Always inlined: `callSoon` and task creation run it every time.
+    @LoopActor @inline(__always)
     func checkOpen() {
         precondition(state != .closed, "Event loop is closed")
-        if slowCallbackMonitor != nil { checkThread() }
+        if _slowPath(slowCallbackMonitor != nil) { checkThread() }
     }
 
     // MARK: Exceptions
