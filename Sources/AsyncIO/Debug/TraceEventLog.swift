@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 
 /// What loops did, as a timeline in the Trace Event Format (the JSON that
 /// Perfetto and `chrome://tracing` open): each loop is a process, with one
@@ -14,7 +13,7 @@ public final class TraceEventLog: Sendable {
         var loops = 0
     }
 
-    private let state = Mutex(State())
+    private let state = Locked(State())
     private let start = monotonicSeconds()
 
     public init() {}

@@ -1,5 +1,3 @@
-import Synchronization
-
 /// An observer of the scheduler, after trio's instruments: called before and
 /// after each callback or task step, around each wait for I/O, and at each
 /// event that changes what the loop will run (a task created, a future
@@ -57,7 +55,7 @@ public enum ReadyItemKind {
 extension EventLoop {
     /// What `instrumentNewLoops` was given.
     typealias InstrumentFactory = @Sendable @LoopActor (EventLoop) -> [any Instrument]
-    static let newLoopInstruments = Mutex<InstrumentFactory?>(nil)
+    static let newLoopInstruments = Locked<InstrumentFactory?>(nil)
 
     /// Gives every loop created from now on the instruments `make` returns
     /// for it; nil stops. How a tool traces the loops of a program it does
