@@ -48,10 +48,12 @@ struct EchoDemo {
             try loop.runUntilComplete { try await startServer(loop, host: host, port: port) }
         }
         let boundPort = loop.withIsolation { server.addresses.first?.port ?? port }
-        logLine("main", "starting up on \(host) port \(boundPort)")
+        // Ready for SIGINT and SIGTERM before saying so: whoever reads the
+        // line may signal at once, and sees the server fully set up.
         try loop.withIsolation {
             for signal in [SIGINT, SIGTERM] { try loop.addSignalHandler(signal) { loop.stop() } }
         }
+        logLine("main", "starting up on \(host) port \(boundPort)")
         try loop.runForever()
         logLine("main", "closing server")
         try loop.runUntilComplete { try await shutDown(server, loop) }
