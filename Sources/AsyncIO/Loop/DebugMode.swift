@@ -68,7 +68,7 @@ extension EventLoop {
     @LoopActor @inline(__always)
     func handleLabel(_ label: String, _ fileID: StaticString, _ line: UInt) -> String {
         guard _slowPath(slowCallbackMonitor != nil) else { return label }
-        return "\(label) created at \(sourceLocation(fileID, line))"
+        return "\(label) created at \(sourceLocation(path: fileID.description, line: line))"
     }
 
     /// In debug mode, the loop must run on the calling thread: asyncio's
@@ -126,8 +126,7 @@ extension ReadyItemKind {
     }
 }
 
-/// `File.swift:12` from a `#fileID` and a `#line`.
-func sourceLocation(_ fileID: StaticString, _ line: UInt) -> String {
-    let path = fileID.description
-    return "\(path.split(separator: "/").last.map(String.init) ?? path):\(line)"
+/// `File.swift:12` from a `#fileID` (`Module/File.swift`) and a `#line`.
+func sourceLocation(path: String, line: UInt) -> String {
+    "\(path.split(separator: "/").last.map(String.init) ?? path):\(line)"
 }

@@ -22,11 +22,7 @@ public final class LoopTask<T: Sendable>: Future<T>, AwaitingTask {
     /// Names the operation in reprs, as asyncio shows the coroutine.
     public var coroutine: String { labels?.coroutine ?? "closure" }
     /// Where the task was created, `File.swift:line`, shown in reprs.
-    public var location: String {
-        let path = String(cString: fileID)
-        let file = path.split(separator: "/").last.map(String.init) ?? path
-        return "\(file):\(line)"
-    }
+    public var location: String { sourceLocation(path: String(cString: fileID), line: UInt(line)) }
 
     // Fields are ordered, and narrow, so that a task fits a 144-byte
     // allocation (for small results): every live task has one. The first
