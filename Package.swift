@@ -37,6 +37,10 @@ let package = Package(
         // Build-time tool: the demo's topic sources, embedded for `--source`.
         .executableTarget(name: "EmbedSources"),
         .plugin(name: "EmbedExampleSources", capability: .buildTool(), dependencies: ["EmbedSources"]),
+        // docs/library.md's three programs, built and run by the tests.
+        .executableTarget(name: "FanOut", dependencies: ["AsyncIO"], path: "Examples/FanOut"),
+        .executableTarget(name: "QueuePipeline", dependencies: ["AsyncIO"], path: "Examples/QueuePipeline"),
+        .executableTarget(name: "LineChat", dependencies: ["AsyncIO"], path: "Examples/LineChat"),
         .target(name: "TestSupport", dependencies: ["CLinux"], path: "Tests/TestSupport"),
         .testTarget(
             name: "AsyncIOTests",
@@ -44,7 +48,7 @@ let package = Package(
         ),
         .testTarget(
             name: "AsyncIODemoTests",
-            dependencies: ["AsyncIODemo", "TestSupport"],
+            dependencies: ["AsyncIODemo", "FanOut", "QueuePipeline", "LineChat", "TestSupport"],
             exclude: ["Golden"]
         ),
     ],

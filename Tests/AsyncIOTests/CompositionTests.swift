@@ -268,6 +268,22 @@ private func failing(after seconds: Double, _ tag: String) -> LoopTask<Int> {
         #expect(results == [0, 1, 2])
     }
 
+    @Test func aFailureCancelsTheOthersInTheOrderTheyWereCreated() throws {
+        let order = try runLoop { _ -> [Int] in
+            var order: [Int] = []
+            _ = try? await withLoopTaskGroup { group in
+                for index in 0..<8 {
+                    group.createTask {
+                        do { try await sleep(30) } catch is CancelledError { order.append(index) }
+                    }
+                }
+                group.createTask { throw Boom(tag: "child") }
+            }
+            return order
+        }
+        #expect(order == Array(0..<8))
+    }
+
     @Test func aFailureCancelsTheRestAndTheBodyAndIsGrouped() throws {
         let (message, errors, siblingCancelled, bodyCancelled) = try runLoop { _ -> (String, [String], Bool, Bool) in
             var sibling: LoopTask<Int>?

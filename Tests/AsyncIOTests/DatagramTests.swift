@@ -476,7 +476,7 @@ func unusedUDPPort(_ host: String) throws -> Int {
     }
 }
 
-// docs/guide.md's datagram example, as written there.
+// docs/library.md's datagram example, as written there.
 @LoopActor
 private final class EchoServer: DatagramProtocol {
     var transport: (any DatagramTransport)?

@@ -168,7 +168,7 @@ private func fetch(_ id: Int) async throws -> String {
 }
 
 @Suite struct GuideExampleTests {
-    /// docs/guide.md's first program, as written there.
+    /// docs/library.md's first program, as written there.
     @Test func theGuidesFirstProgramRuns() throws {
         let items = try run {
             let tasks = (1...3).map { id in createTask { try await fetch(id) } }

@@ -140,6 +140,18 @@ private func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8
         #expect(lines == ["grüße\n", "f\u{FFFD}\n", ""])
     }
 
+    @Test func textLinesEndAtEndOfStreamWithTheLastLineUnterminated() throws {
+        let lines = try runLoop { loop -> [String] in
+            let reader = StreamReader(loop: loop)
+            reader.feedData(Array("one\r\ntwo\nthré".utf8))
+            reader.feedEof()
+            var lines: [String] = []
+            for try await line in reader.lines(as: String.self) { lines.append(line) }
+            return lines
+        }
+        #expect(lines == ["one\r\n", "two\n", "thré"])
+    }
+
     @Test func aStringWrittenIsItsUTF8Bytes() throws {
         let echoed = try runLoop { loop -> [UInt8] in
             let server = try await startStreamEcho(loop)

@@ -305,6 +305,40 @@ import Glibc
     }
 }
 
+/// asyncio wakes a cancelled task one iteration after `cancel()`, whatever
+/// it awaits, so tasks cancelled in turn see it in that order.
+@Suite(.timeLimit(.minutes(1))) struct CancelOrderTests {
+    @Test func tasksCancelledInTurnWakeInThatOrderWhateverTheyAwait() throws {
+        let order = try runLoop { loop -> [String] in
+            var order: [String] = []
+            let future = Future<Int>(loop: loop)
+            let queue = Queue<Int>(maxsize: 1)
+            try queue.putNowait(0)
+            let event = Event()
+            let lock = Lock()
+            try await lock.acquire()
+            let waits: [(String, @LoopActor () async throws -> Void)] = [
+                ("future", { _ = try await future.value }),
+                ("sleep", { try await sleep(10) }),
+                ("put", { try await queue.put(1) }),
+                ("event", { try await event.wait() }),
+                ("lock", { try await lock.acquire() }),
+                ("get", { _ = try await Queue<Int>().get() }),
+            ]
+            let tasks = waits.map { name, wait in
+                createTask {
+                    do { try await wait() } catch is CancelledError { order.append(name) }
+                }
+            }
+            try await sleep(0)
+            for task in tasks.reversed() { task.cancel() }
+            _ = try await gather(tasks)
+            return order
+        }
+        #expect(order == ["get", "lock", "event", "put", "sleep", "future"])
+    }
+}
+
 @Suite(.timeLimit(.minutes(1))) struct ForeignSuspensionTests {
     /// After an await the loop does not own (Swift's `Task.yield()`), the
     /// task is still found, so cancelling it interrupts its next sleep.

@@ -12,4 +12,23 @@ extension StreamReader {
     public func readline(as: String.Type) async throws -> String {
         String(decoding: try await readline(), as: UTF8.self)
     }
+
+    /// The lines of the stream decoded, newline kept: `for try await line
+    /// in reader.lines(as: String.self)`.
+    public func lines(as: String.Type) -> TextLines { TextLines(reader: self) }
+
+    public struct TextLines: AsyncSequence, Sendable {
+        public typealias Element = String
+        let reader: StreamReader
+
+        public func makeAsyncIterator() -> Iterator { Iterator(reader: reader) }
+
+        public struct Iterator: AsyncIteratorProtocol {
+            let reader: StreamReader
+            public mutating func next() async throws -> String? {
+                let line = try await reader.readline(as: String.self)
+                return line.isEmpty ? nil : line
+            }
+        }
+    }
 }

@@ -75,3 +75,27 @@ extension EventLoop {
         }, path: path, ssl: ssl, sslHandshakeTimeout: sslHandshakeTimeout, sslShutdownTimeout: sslShutdownTimeout)
     }
 }
+
+/// `openConnection` on the running loop (`asyncio.open_connection`).
+@LoopActor
+public func openConnection(host: String, port: Int, limit: Int = StreamReader.defaultLimit,
+                           ssl: SSLContext? = nil, serverHostname: String? = nil,
+                           sslHandshakeTimeout: Double? = nil, sslShutdownTimeout: Double? = nil)
+    async throws -> (StreamReader, StreamWriter)
+{
+    try await runningLoop().openConnection(
+        host: host, port: port, limit: limit, ssl: ssl, serverHostname: serverHostname,
+        sslHandshakeTimeout: sslHandshakeTimeout, sslShutdownTimeout: sslShutdownTimeout)
+}
+
+/// `startServer` on the running loop (`asyncio.start_server`).
+@LoopActor
+public func startServer(
+    _ clientConnected: @escaping @LoopActor (StreamReader, StreamWriter) async throws -> Void,
+    host: String?, port: Int, limit: Int = StreamReader.defaultLimit, backlog: Int = 100,
+    ssl: SSLContext? = nil, sslHandshakeTimeout: Double? = nil, sslShutdownTimeout: Double? = nil
+) async throws -> Server {
+    try await runningLoop().startServer(
+        clientConnected, host: host, port: port, limit: limit, backlog: backlog, ssl: ssl,
+        sslHandshakeTimeout: sslHandshakeTimeout, sslShutdownTimeout: sslShutdownTimeout)
+}

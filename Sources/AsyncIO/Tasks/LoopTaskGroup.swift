@@ -8,7 +8,10 @@
 public final class LoopTaskGroup {
     private let loop: EventLoop
     private let parent: any AnyLoopTask
-    private var tasks: [ObjectIdentifier: any AnyFuture] = [:]
+    /// The unfinished tasks, each with its creation number: an abort
+    /// cancels them in the order they were created.
+    private var tasks: [ObjectIdentifier: (number: Int, task: any AnyFuture)] = [:]
+    private var created = 0
     private var errors: [any Error] = []
     private var aborting = false
     private var exiting = false
@@ -31,7 +34,8 @@ public final class LoopTaskGroup {
         precondition(!finished, "TaskGroup is finished")
         precondition(!(aborting && exiting), "TaskGroup is shutting down")
         let task = loop.createTask(name: name, coroutine: coroutine, fileID: fileID, line: line, operation)
-        tasks[ObjectIdentifier(task)] = task
+        created += 1
+        tasks[ObjectIdentifier(task)] = (created, task)
         task.addDoneCallback { task in self.taskDone(task) }
         return task
     }
@@ -52,7 +56,9 @@ public final class LoopTaskGroup {
 
     private func abort() {
         aborting = true
-        for task in tasks.values where !task.isDone { task.cancel(message: nil) }
+        for (_, task) in tasks.values.sorted(by: { $0.number < $1.number }) where !task.isDone {
+            task.cancel(message: nil)
+        }
     }
 
     /// Waits for the tasks after the block ended with `blockError` (nil:
