@@ -25,7 +25,7 @@ extension FutureCore {
             if loop.isClosed {
                 loop.defaultExceptionHandler(context)
             } else {
-                loop.ready.append(.handle(Handle(label: "report of a lost error") { [loop] in
+                loop.ready.append(.handle(Handle.make(label: "report of a lost error") { [loop] in
                     loop.callExceptionHandler(context)
                 }))
             }

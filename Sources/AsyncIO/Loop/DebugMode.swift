@@ -66,9 +66,9 @@ extension EventLoop {
     /// A handle's label; in debug mode with where it was made, as asyncio's
     /// debug mode shows `created at file:line` in a handle's repr.
     @LoopActor @inline(__always)
-    func handleLabel(_ label: String, _ fileID: StaticString, _ line: UInt) -> String {
+    func handleLabel(_ label: String?, _ fileID: StaticString, _ line: UInt) -> String? {
         guard _slowPath(slowCallbackMonitor != nil) else { return label }
-        return "\(label) created at \(sourceLocation(path: fileID.description, line: line))"
+        return "\(label ?? "callback") created at \(sourceLocation(path: fileID.description, line: line))"
     }
 
     /// In debug mode, the loop must run on the calling thread: asyncio's

@@ -48,9 +48,10 @@ extension EventLoop {
             inboxCount.store(0, ordering: .releasing)
             return taken
         }
-        ready.append(contentsOf: items)
-        if let instruments, !items.isEmpty {
-            for instrument in instruments { instrument.wokenByOtherThreads(itemCount: items.count) }
+        let count = items.count
+        for item in consume items { ready.append(item) }
+        if let instruments, count > 0 {
+            for instrument in instruments { instrument.wokenByOtherThreads(itemCount: count) }
         }
     }
 

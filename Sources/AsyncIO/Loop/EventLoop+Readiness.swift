@@ -16,7 +16,7 @@ extension EventLoop {
     @LoopActor
     public func addReader(_ fd: Int32, label: String = "reader",
                           _ callback: @escaping @LoopActor () throws -> Void) throws(OSError) {
-        try watch(fd, \.reader, Handle(label: label, callback))
+        try watch(fd, \.reader, Handle.make(label: label, callback))
     }
 
     /// Stops watching `fd` for reading; returns whether it was watched.
@@ -30,7 +30,7 @@ extension EventLoop {
     @LoopActor
     public func addWriter(_ fd: Int32, label: String = "writer",
                           _ callback: @escaping @LoopActor () throws -> Void) throws(OSError) {
-        try watch(fd, \.writer, Handle(label: label, callback))
+        try watch(fd, \.writer, Handle.make(label: label, callback))
     }
 
     /// Stops watching `fd` for writing; returns whether it was watched.
@@ -76,10 +76,10 @@ extension EventLoop {
             for instrument in instruments { instrument.descriptorReady(fd, readable: readable, writable: writable) }
         }
         if let reader = watch.reader, failed || events & EPOLLIN.rawValue != 0 {
-            ready.append(.handle(reader))
+            ready.append(.watch(reader))
         }
         if let writer = watch.writer, failed || events & EPOLLOUT.rawValue != 0 {
-            ready.append(.handle(writer))
+            ready.append(.watch(writer))
         }
     }
 }

@@ -209,9 +209,16 @@ extension EventLoop {
     }
 
     @LoopActor @inline(__always)
-    private func run(_ item: ReadyItem) {
-        switch item {
+    private func run(_ item: consuming ReadyItem) {
+        switch consume item {
         case .handle(let handle):
+            do {
+                try handle.runOnce()
+            } catch {
+                callExceptionHandler(ExceptionContext(
+                    message: "Exception in callback \(handle.label)", error: error, handle: handle))
+            }
+        case .watch(let handle):
             do {
                 try handle.run()
             } catch {

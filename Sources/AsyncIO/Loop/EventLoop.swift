@@ -21,7 +21,10 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
 
     /// One unit of work in the ready queue.
     enum ReadyItem {
+        /// A one-shot callback: `callSoon`, a timer.
         case handle(Handle)
+        /// The callback of a descriptor or signal watch, kept for next time.
+        case watch(Handle)
         case job(UnownedJob)
         /// A task that gave way for one iteration; its step runs in this
         /// item's place (see `yieldOnce`).
@@ -52,7 +55,7 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
     // exclusivity check on class properties costs a fifth of a callback and
     // a tenth of a task switch.
     /// Callbacks and task steps, first in first out.
-    @exclusivity(unchecked) var ready = Deque<ReadyItem>(minimumCapacity: 1024)
+    @exclusivity(unchecked) var ready = ReadyQueue(capacity: 1024)
     @exclusivity(unchecked) var timers = TimerQueue()
     /// Immutable, so other threads may use it to wake the loop.
     let selector = Selector()
@@ -146,25 +149,28 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
     /// Runs `callback` on a later iteration, after everything already
     /// scheduled (asyncio's `call_soon`).
     @LoopActor @discardableResult
-    public func callSoon(label: String = "callback", fileID: StaticString = #fileID, line: UInt = #line,
-                         _ callback: @escaping @LoopActor () throws -> Void) -> Handle {
+    public func callSoon(label: String? = nil, fileID: StaticString = #fileID, line: UInt = #line,
+                         _ callback: consuming @escaping @LoopActor () throws -> Void) -> Handle {
         checkOpen()
-        let handle = Handle(label: handleLabel(label, fileID, line), callback)
+        // The callback is taken owned and the handle moved into the queue:
+        // no reference count is spent that the handle's life does not need.
+        let handle = _fastPath(label == nil && slowCallbackMonitor == nil)
+            ? Handle(callback) : Handle.make(label: handleLabel(label, fileID, line), callback)
         ready.append(.handle(handle))
         return handle
     }
 
     /// Runs `callback` once `delay` seconds have passed (asyncio's `call_later`).
     @LoopActor @discardableResult
-    public func callLater(_ delay: Double, label: String = "callback", fileID: StaticString = #fileID, line: UInt = #line,
-                          _ callback: @escaping @LoopActor () throws -> Void) -> TimerHandle {
+    public func callLater(_ delay: Double, label: String? = nil, fileID: StaticString = #fileID, line: UInt = #line,
+                          _ callback: consuming @escaping @LoopActor () throws -> Void) -> TimerHandle {
         callAt(time() + delay, label: label, fileID: fileID, line: line, callback)
     }
 
     /// Runs `callback` when the loop's clock reaches `when` (asyncio's `call_at`).
     @LoopActor @discardableResult
-    public func callAt(_ when: Double, label: String = "callback", fileID: StaticString = #fileID, line: UInt = #line,
-                       _ callback: @escaping @LoopActor () throws -> Void) -> TimerHandle {
+    public func callAt(_ when: Double, label: String? = nil, fileID: StaticString = #fileID, line: UInt = #line,
+                       _ callback: consuming @escaping @LoopActor () throws -> Void) -> TimerHandle {
         checkOpen()
         let handle = TimerHandle(when: when, loop: self, label: handleLabel(label, fileID, line), callback)
         timers.schedule(handle)
@@ -175,9 +181,9 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
     /// Schedules `callback` from any thread and wakes the loop if it sleeps
     /// (asyncio's `call_soon_threadsafe`).
     @discardableResult
-    public func callSoonThreadsafe(label: String = "callback",
+    public func callSoonThreadsafe(label: String? = nil,
                                    _ callback: @escaping @Sendable @LoopActor () throws -> Void) -> Handle {
-        let handle = Handle(label: label, callback)
+        let handle = Handle.make(label: label, callback)
         enqueueFromAnyThread(.handle(handle))
         return handle
     }

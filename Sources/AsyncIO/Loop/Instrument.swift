@@ -85,7 +85,7 @@ extension EventLoop {
     @LoopActor
     func instrumentKind(of item: ReadyItem) -> ReadyItemKind {
         switch item {
-        case .handle(let handle): .callback(handle)
+        case .handle(let handle), .watch(let handle): .callback(handle)
         case .sleepTimer(let task): .sleepTimer(task as? any AnyLoopTask)
         case .doneCallback(let future): .doneCallback(future)
         case .job(let job): .taskStep(tasksBySwiftTask[swiftTaskID(of: job)])

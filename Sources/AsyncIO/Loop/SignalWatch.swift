@@ -95,7 +95,7 @@ extension EventLoop {
         guard count > 0 else { return }
         for number in numbers[..<count] {
             if let handle = signals.handlers[Int32(number)] {
-                ready.append(.handle(handle))
+                ready.append(.watch(handle))
             }
         }
     }

@@ -18,7 +18,7 @@ extension EventLoop {
                                            : "SIGSTOP cannot be caught; handle SIGTSTP instead"
             throw SignalError(signal: signal, reason: reason)
         }
-        try watchSignal(signal, Handle(label: "signal \(signal)", callback))
+        try watchSignal(signal, Handle.make(label: "signal \(signal)", callback))
     }
 
     /// Restores the default action for `signal`; returns whether a handler was set.
