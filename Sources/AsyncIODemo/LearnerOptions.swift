@@ -1,6 +1,10 @@
 import ArgumentParser
 import AsyncIO
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 
 /// What every topic offers a learner besides the output: the loop's events
 /// beside it, a timeline of them, and the code that printed it.
@@ -37,10 +41,15 @@ struct LearnerOptions: ParsableArguments {
 
     private func write(_ log: TraceEventLog?) throws {
         guard let log, let traceFile else { return }
-        do {
-            try log.json().write(toFile: traceFile, atomically: true, encoding: .utf8)
-        } catch {
-            throw DemoFailure(message: "cannot write the trace to \(traceFile): \(error.localizedDescription)")
+        let bytes = Array(log.json().utf8)
+        guard let file = fopen(traceFile, "w") else {
+            throw DemoFailure(message: "cannot write the trace to \(traceFile): \(String(cString: strerror(errno)))")
+        }
+        let written = fwrite(bytes, 1, bytes.count, file)
+        let failure = written < bytes.count ? errno : 0
+        if fclose(file) != 0 || failure != 0 {
+            let code = failure != 0 ? failure : errno
+            throw DemoFailure(message: "cannot write the trace to \(traceFile): \(String(cString: strerror(code)))")
         }
     }
 }
@@ -54,7 +63,7 @@ func source(of example: Example) -> String? {
     var currentName = ""
     func close() {
         if let current, example.source.sections.contains(currentName) {
-            sections.append(current.joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines))
+            sections.append(trimmed(current.joined(separator: "\n")))
         }
     }
     for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
@@ -69,4 +78,9 @@ func source(of example: Example) -> String? {
     close()
     guard sections.count == example.source.sections.count else { return nil }
     return "// \(example.source.file)\n\n" + sections.joined(separator: "\n\n") + "\n"
+}
+
+/// `text` without white space (newlines included) at either end.
+private func trimmed(_ text: String) -> String {
+    String(text.drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
 }
