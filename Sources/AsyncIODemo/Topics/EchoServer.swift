@@ -25,39 +25,24 @@ struct EchoServerCommand: TopicCommand {
 
     @Argument(help: "The example to run; all of them when omitted.") var example: String?
     @OptionGroup(title: "Learning") var learner: LearnerOptions
-    @Argument(help: "With --connect: the messages to send (default: the documentation's three).")
-    var messages: [String] = []
-    @Flag(help: "Run only the server, until SIGINT or SIGTERM.") var serve = false
-    @Option(help: "With --serve: the host to listen on.") var host = "localhost"
-    // Unconditional, so that `--port -1` is read as a number and rejected
-    // by the range check rather than taken for an option.
-    @Option(parsing: .unconditional, help: "With --serve: the port to listen on.") var port = 10000
-    @Option(help: "Run only the client, against HOST:PORT.") var connect: String?
+    @OptionGroup var network: ServeOptions
     @Flag(help: "With --serve: leave out the per-connection lines (for load tests).") var quiet = false
     @Option(help: "With --serve: serve TLS with this certificate (PEM), for the TLS echo benchmark.") var cert: String?
     @Option(help: "With --serve and --cert: the certificate's private key (PEM).") var key: String?
 
     func validate() throws {
-        if serve || connect != nil {
+        if network.isServerOrClient {
             guard let example, Self.topic.example(named: example) != nil else {
                 throw ValidationError("--serve and --connect need an example: protocol or streams")
             }
-            guard !(serve && connect != nil) else { throw ValidationError("use either --serve or --connect, not both") }
         }
-        if let connect, Endpoint(connect) == nil {
-            throw ValidationError("--connect expects HOST:PORT, got '\(connect)'")
-        }
-        if quiet, !serve { throw ValidationError("--quiet only applies to --serve") }
-        if (cert != nil || key != nil), !serve { throw ValidationError("--cert and --key only apply to --serve") }
+        if quiet, !network.serve { throw ValidationError("--quiet only applies to --serve") }
+        if (cert != nil || key != nil), !network.serve { throw ValidationError("--cert and --key only apply to --serve") }
         if (cert == nil) != (key == nil) { throw ValidationError("--cert and --key go together") }
-        if !messages.isEmpty, connect == nil {
-            throw ValidationError("messages can only be given with --connect")
-        }
-        guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
     }
 
     func run() throws {
-        guard serve || connect != nil, !learner.source, let example else {
+        guard network.isServerOrClient, !learner.source, let example else {
             try runTopic(Self.topic, example: example, learner)
             return
         }
@@ -74,11 +59,10 @@ struct EchoServerCommand: TopicCommand {
                 }
             }
             try learner.instrumenting {
-                if serve {
-                    try demo.serve(host: host, port: port)
-                } else if let connect, let endpoint = Endpoint(connect) {
-                    let payload = messages.isEmpty ? EchoDemo.documentMessages : rawBytes(of: messages)
-                    try demo.connect(to: endpoint, messages: payload)
+                if network.serve {
+                    try demo.serve(host: network.host, port: network.port)
+                } else if let endpoint = network.endpoint {
+                    try demo.connect(to: endpoint, messages: network.payload)
                 }
             }
         } catch let failure as DemoFailure {

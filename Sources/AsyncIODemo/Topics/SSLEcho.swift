@@ -22,54 +22,43 @@ struct SSLEchoCommand: TopicCommand {
 
     @Argument(help: "The example to run; all of them when omitted.") var example: String?
     @OptionGroup(title: "Learning") var learner: LearnerOptions
-    @Argument(help: "With --connect: the messages to send (default: the documentation's three).")
-    var messages: [String] = []
-    @Flag(help: "Run only the server, until SIGINT or SIGTERM.") var serve = false
-    @Option(help: "With --serve: the host to listen on.") var host = "localhost"
-    @Option(parsing: .unconditional, help: "With --serve: the port to listen on.") var port = 10000
+    @OptionGroup var network: ServeOptions
     @Option(help: "With --serve: the server's certificate (PEM); a fresh self-signed one for localhost when omitted.")
     var cert: String?
     @Option(help: "With --serve and --cert: the certificate's private key (PEM).") var key: String?
     @Option(help: "With --serve: save the generated certificate here, for clients to trust.") var writeCert: String?
-    @Option(help: "Run only the client, against HOST:PORT.") var connect: String?
     @Option(help: "With --connect: the certificates to trust (PEM); the system's when omitted.") var cafile: String?
     @Flag(help: "With --connect: do not verify the server (for testing only).") var insecure = false
 
     func validate() throws {
-        if serve || connect != nil {
-            guard example == "streams" else { throw ValidationError("--serve and --connect need the example: streams") }
-            guard !(serve && connect != nil) else { throw ValidationError("use either --serve or --connect, not both") }
+        if network.isServerOrClient, example != "streams" {
+            throw ValidationError("--serve and --connect need the example: streams")
         }
-        if let connect, Endpoint(connect) == nil {
-            throw ValidationError("--connect expects HOST:PORT, got '\(connect)'")
-        }
-        if (cert != nil || key != nil || writeCert != nil), !serve {
+        if (cert != nil || key != nil || writeCert != nil), !network.serve {
             throw ValidationError("--cert, --key and --write-cert only apply to --serve")
         }
         if (cert == nil) != (key == nil) { throw ValidationError("--cert and --key go together") }
         if cert != nil, writeCert != nil { throw ValidationError("--write-cert saves a generated certificate; not with --cert") }
-        if (cafile != nil || insecure), connect == nil { throw ValidationError("--cafile and --insecure only apply to --connect") }
+        if (cafile != nil || insecure), network.connect == nil { throw ValidationError("--cafile and --insecure only apply to --connect") }
         if cafile != nil, insecure { throw ValidationError("use either --cafile or --insecure, not both") }
-        if !messages.isEmpty, connect == nil { throw ValidationError("messages can only be given with --connect") }
-        guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
     }
 
     func run() throws {
-        guard serve || connect != nil, !learner.source else {
+        guard network.isServerOrClient, !learner.source else {
             try runTopic(Self.topic, example: example, learner)
             return
         }
         DemoLogging.use(.named)
         do {
             try learner.instrumenting {
-                if serve {
+                if network.serve {
                     let context = try serverContext()
                     let demo = EchoDemo(style: .tlsStreams(server: context, client: context))
-                    try demo.serve(host: host, port: port)
-                } else if let connect, let endpoint = Endpoint(connect) {
+                    try demo.serve(host: network.host, port: network.port)
+                } else if let endpoint = network.endpoint {
                     let context = try clientContext()
-                    let payload = messages.isEmpty ? EchoDemo.documentMessages : rawBytes(of: messages)
-                    try EchoDemo(style: .tlsStreams(server: context, client: context)).connect(to: endpoint, messages: payload)
+                    try EchoDemo(style: .tlsStreams(server: context, client: context))
+                        .connect(to: endpoint, messages: network.payload)
                 }
             }
         } catch let failure as DemoFailure {
