@@ -152,8 +152,9 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
     public func callSoon(label: String? = nil, fileID: StaticString = #fileID, line: UInt = #line,
                          _ callback: consuming @escaping @LoopActor () throws -> Void) -> Handle {
         checkOpen()
-        // The callback is taken owned and the handle moved into the queue:
-        // no reference count is spent that the handle's life does not need.
+        // The callback is taken owned, and the queue moves its items rather
+        // than copying them: no reference count is spent that the handle's
+        // life does not need. A handle without a label stores no string.
         let handle = _fastPath(label == nil && slowCallbackMonitor == nil)
             ? Handle(callback) : Handle.make(label: handleLabel(label, fileID, line), callback)
         ready.append(.handle(handle))
