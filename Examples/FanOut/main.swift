@@ -38,7 +38,7 @@ try run {
     // still running until cancelled.
     let (done, pending) = try await wait(startDownloads(), returnWhen: .firstCompleted)
     print("wait: first done \(try done[0].result()), \(pending.count) pending")
-    for task in pending { task.cancel() }
+    for task in pending { task.cancel() }   // they finish cancelling on the loop's next iteration
 
     // asCompleted: each task as it finishes.
     var order: [String] = []

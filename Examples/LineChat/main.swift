@@ -47,6 +47,7 @@ func talk(port: Int, _ commands: [String]) async throws -> [String] {
     var transcript: [String] = []
     for line in commands {
         writer.write(line + "\n")
+        try await writer.drain()
         let reply = command(try await reader.readline(as: String.self))
         transcript.append("\(line) -> \(reply)")
     }
@@ -58,7 +59,7 @@ func talk(port: Int, _ commands: [String]) async throws -> [String] {
 try run {
     let server = try await startServer(serve, host: "127.0.0.1", port: 0)
     let port = server.addresses[0].port
-    print("serving on 127.0.0.1, an ephemeral port")
+    print("serving on 127.0.0.1, an ephemeral port")   // the number changes from run to run
 
     let conversations = try await gather([
         createTask { try await talk(port: port, ["upper hello", "count", "quit"]) },

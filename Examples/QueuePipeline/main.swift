@@ -36,10 +36,14 @@ func work(_ name: String, queue: Queue<Int>, tally: Tally) async throws {
         }
     } catch let cancelled as CancelledError {
         print("  \(name): cancelled")
-        throw cancelled                  // a cancelled task must end cancelled
+        throw cancelled                  // re-thrown, so the task ends cancelled: gather and timeout rely on it
     } catch is QueueShutDown {
         return                           // get() on a shut-down, empty queue
     }
+}
+
+func endedCancelled(_ outcome: Result<Void, any Error>) -> Bool {
+    if case .failure(let error) = outcome { error is CancelledError } else { false }
 }
 
 @LoopActor
@@ -59,8 +63,8 @@ try run {
         try await queue.join()           // every item taken and marked done
         for worker in workers { worker.cancel() }
         let outcomes = try await gather(workers, returnExceptions: true)
-        let cancelled = outcomes.filter { if case .failure(is CancelledError) = $0 { true } else { false } }
-        print("  \(tally.count) squares, sum \(tally.sum); \(cancelled.count) workers ended cancelled")
+        let cancelled = outcomes.filter(endedCancelled).count
+        print("  \(tally.count) squares, sum \(tally.sum); \(cancelled) workers ended cancelled")
     }
 
     print("shut the queue down:")
@@ -69,8 +73,7 @@ try run {
         let tally = Tally()
         let workers = startWorkers(queue, tally)
         try await produce(1...20, into: queue)
-        try await queue.join()
-        queue.shutdown()                 // wakes the workers waiting in get()
+        queue.shutdown()                 // no more puts; the workers take what is left, then get() throws
         _ = try await gather(workers)    // each returns once the queue is empty
         print("  \(tally.count) squares, sum \(tally.sum); \(workers.count) workers returned")
     }
