@@ -7,8 +7,13 @@ import COpenSSL
 
 /// TLS between a socket transport and the application's protocol
 /// (asyncio's `SSLProtocol`): the socket transport's protocol, fed
-/// ciphertext, which it decrypts through OpenSSL's memory BIOs for the
-/// application; the application writes plaintext through `TLSAppTransport`.
+/// ciphertext, which OpenSSL decrypts for the application; the application
+/// writes plaintext through `TLSAppTransport`.
+///
+/// OpenSSL reads ciphertext in place from the loop's receive buffer and
+/// writes it into the loop's shared output buffer (see `TLSSession`), so
+/// every call into OpenSSL is followed at once by `flushOutgoing`, before
+/// anything else (another connection) can write there.
 ///
 /// States (an illegal move is a bug, so each step checks where it is):
 ///
@@ -56,7 +61,12 @@ final class TLSProtocol: BufferedProtocol {
     private var appTransport: TLSAppTransport?
     /// The socket transport; kept after the loss for its extra info (it
     /// lets go of this protocol then, so there is no cycle).
-    var underlying: (any Transport)?
+    var underlying: (any Transport)? {
+        didSet { socket = underlying as? StreamTransport }
+    }
+    /// `underlying` as what it always is, a socket transport, whose write
+    /// sends from the shared output buffer without a copy.
+    private var socket: StreamTransport?
     private var waiter: Future<Void>?
     private var handshakeTimer: TimerHandle?
     private var shutdownTimer: TimerHandle?
@@ -79,6 +89,8 @@ final class TLSProtocol: BufferedProtocol {
     private(set) var cipher: SSLCipher?
     private(set) var selectedALPN: String?
     var sslObject: SSLObject { SSLObject(session) }
+    /// nil before the handshake and whenever the connection is not compressed.
+    var compression: String? { session.compression() }
 
     /// asyncio's `ssl_handshake_timeout` default.
     static let defaultHandshakeTimeout = 60.0
@@ -90,7 +102,8 @@ final class TLSProtocol: BufferedProtocol {
          callConnectionMade: Bool = true, waiter: Future<Void>?) throws(SSLError) {
         self.loop = loop
         self.context = context
-        self.session = try TLSSession(context: context, serverSide: serverSide, serverHostname: serverHostname)
+        self.session = try TLSSession(context: context, serverSide: serverSide, serverHostname: serverHostname,
+                                      output: loop.tlsBuffers.ciphertext)
         self.application = application
         if let buffered = application as? any BufferedProtocol {
             delivery = .buffered(buffered)
@@ -140,8 +153,9 @@ final class TLSProtocol: BufferedProtocol {
         doHandshake()
     }
 
-    /// The loop's shared receive buffer: `bufferUpdated` hands its bytes to
-    /// OpenSSL before anything else can read into it.
+    /// The loop's shared receive buffer: OpenSSL reads the ciphertext in
+    /// place during `bufferUpdated`, which copies what it leaves unread
+    /// before anything else can read into the buffer.
     func getBuffer(_ sizeHint: Int) -> UnsafeMutableRawBufferPointer { loop.receiveBuffer }
 
     func bufferUpdated(_ count: Int) {
@@ -153,6 +167,7 @@ final class TLSProtocol: BufferedProtocol {
         case .shuttingDown: awaitPeerCloseNotify()
         case .lost: break
         }
+        if state == .lost { session.discardUnread() } else { session.keepUnread() }
     }
 
     func eofReceived() -> Bool {
@@ -204,9 +219,11 @@ final class TLSProtocol: BufferedProtocol {
 
     private func doHandshake() {
         guard state == .handshaking else { return }
-        ERR_clear_error()
-        let result = SSL_do_handshake(session.ssl)
-        flushOutgoing()
+        var result: Int32
+        repeat {
+            ERR_clear_error()
+            result = SSL_do_handshake(session.ssl)
+        } while flushOutgoing(after: result)
         if result == 1 { return handshakeDone() }
         if let error = session.failure(after: result, hostname: serverHostname) { handshakeFailed(error) }
     }
@@ -261,11 +278,14 @@ final class TLSProtocol: BufferedProtocol {
                 let target = buffered.getBuffer(TLSSession.bufferSize)
                 precondition(target.count > 0, "getBuffer() returned an empty buffer")
                 result = SSL_read(session.ssl, target.baseAddress, Int32(clamping: target.count))
+                // Before the application runs: it may write on another connection.
+                if flushOutgoing(after: result) { continue }
                 if result > 0 { buffered.bufferUpdated(Int(result)) }
             case .streaming(let streaming):
-                // The loop's buffer, free again once the application has its copy.
-                let plain = loop.receiveBuffer
+                // Shared, free again once the application has its copy.
+                let plain = loop.tlsBuffers.plaintext
                 result = SSL_read(session.ssl, plain.baseAddress, Int32(clamping: plain.count))
+                if flushOutgoing(after: result) { continue }
                 if result > 0 { streaming.dataReceived(Array(UnsafeRawBufferPointer(rebasing: plain[..<Int(result)]))) }
             case .none:
                 break reading
@@ -283,9 +303,7 @@ final class TLSProtocol: BufferedProtocol {
             }
             break
         }
-        // Reading may have produced bytes to send (a key update's answer) or
-        // unblocked plaintext that waited for the peer.
-        flushOutgoing()
+        // Reading may have unblocked plaintext that waited for the peer.
         retryPendingPlain()
     }
 
@@ -343,15 +361,18 @@ final class TLSProtocol: BufferedProtocol {
             pendingPlain.append(data)
             pendingPlainBytes += data.count
         }
-        flushOutgoing()
         updateFlow()
     }
 
-    /// Encrypts `data` whole (a memory BIO always has room), or queues it
-    /// when OpenSSL first needs to hear from the peer.
+    /// Encrypts and sends `data` whole, or queues it when OpenSSL first
+    /// needs to hear from the peer.
     private func encrypt(_ data: [UInt8]) {
-        ERR_clear_error()
-        let result = data.withUnsafeBytes { SSL_write(session.ssl, $0.baseAddress, Int32(clamping: $0.count)) }
+        var result: Int32
+        repeat {
+            // The same arguments each time, as OpenSSL requires after WANT_WRITE.
+            ERR_clear_error()
+            result = data.withUnsafeBytes { SSL_write(session.ssl, $0.baseAddress, Int32(clamping: $0.count)) }
+        } while flushOutgoing(after: result)
         if result > 0 { return }
         if let error = session.failure(after: result, hostname: serverHostname) {
             return failConnection(error, "SSL error in write")
@@ -373,16 +394,32 @@ final class TLSProtocol: BufferedProtocol {
                 break
             }
         }
-        flushOutgoing()
         updateFlow()
     }
 
+    /// Hands the socket what OpenSSL wrote into the shared output buffer.
     private func flushOutgoing() {
-        while let ciphertext = session.takeOutgoing() { underlying?.write(ciphertext) }
+        let ciphertext = session.outgoing
+        guard ciphertext.count > 0 else { return }
+        session.clearOutgoing()
+        if let socket {
+            socket.write(bytes: ciphertext)
+        } else {
+            underlying?.write(Array(ciphertext))
+        }
     }
 
-    /// Ciphertext received and not yet decrypted (held while reading is paused).
-    var incomingCiphertextSize: Int { Int(BIO_ctrl_pending(session.incoming)) }
+    /// `flushOutgoing` after a call into OpenSSL that returned `result`;
+    /// true when the call stopped because the output buffer was full, so
+    /// it must be made again (with the same arguments).
+    private func flushOutgoing(after result: Int32) -> Bool {
+        let full = result <= 0 && session.outgoing.count > 0 && SSL_get_error(session.ssl, result) == SSL_ERROR_WANT_WRITE
+        flushOutgoing()
+        return full
+    }
+
+    /// Ciphertext received and not yet given to OpenSSL (held while reading is paused).
+    var incomingCiphertextSize: Int { session.unreadCount }
 
     /// Plaintext not yet encrypted plus ciphertext not yet sent.
     var writeBufferSize: Int { pendingPlainBytes + (underlying?.writeBufferSize ?? 0) }
@@ -427,9 +464,11 @@ final class TLSProtocol: BufferedProtocol {
         retryPendingPlain()
         guard state == .wrapped else { return }  // encrypting it failed
         state = .shuttingDown
-        ERR_clear_error()
-        let result = SSL_shutdown(session.ssl)
-        flushOutgoing()
+        var result: Int32
+        repeat {
+            ERR_clear_error()
+            result = SSL_shutdown(session.ssl)
+        } while flushOutgoing(after: result)
         if result == 1 { return shutdownComplete() }  // the peer's close_notify came first
         shutdownTimer = loop.callLater(shutdownTimeout, label: "ssl shutdown timeout") { [weak self] in
             self?.shutdownTimedOut()
@@ -445,14 +484,14 @@ final class TLSProtocol: BufferedProtocol {
         guard state == .shuttingDown else { return }
         while true {
             ERR_clear_error()
-            let discard = loop.receiveBuffer
+            let discard = loop.tlsBuffers.plaintext
             let result = SSL_read(session.ssl, discard.baseAddress, Int32(clamping: discard.count))
-            if result > 0 { continue }
+            if flushOutgoing(after: result) || result > 0 { continue }
             switch SSL_get_error(session.ssl, result) {
             case SSL_ERROR_ZERO_RETURN:
                 return shutdownComplete()
             case SSL_ERROR_WANT_READ, SSL_ERROR_WANT_WRITE:
-                return flushOutgoing()
+                return
             default:
                 // A peer that breaks TLS while we close: nothing more to wait for.
                 ERR_clear_error()
