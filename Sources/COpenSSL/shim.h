@@ -185,6 +185,13 @@ static inline int copenssl_channel_destroy(BIO *bio) {
     return 1;
 }
 
+/// Empties the thread's error queue before an SSL_* call, as SSL_get_error
+/// needs, when something is in it: clearing an empty queue costs four times
+/// as much as looking, on every record.
+static inline void copenssl_clear_stale_errors(void) {
+    if (ERR_peek_error() != 0) ERR_clear_error();
+}
+
 /// The BIO type over a copenssl_channel; make it once per process.
 static inline BIO_METHOD *copenssl_channel_method_new(void) {
     BIO_METHOD *method = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "asyncio TLS channel");

@@ -271,7 +271,7 @@ final class TLSProtocol: BufferedProtocol {
     /// OpenSSL needs more ciphertext or the application pauses reading.
     private func readPlaintext() {
         reading: while state == .wrapped, !readingPaused {
-            ERR_clear_error()
+            copenssl_clear_stale_errors()
             let result: Int32
             switch delivery {
             case .buffered(let buffered):
@@ -290,15 +290,21 @@ final class TLSProtocol: BufferedProtocol {
             case .none:
                 break reading
             }
-            if result > 0 { continue }
-            if SSL_get_error(session.ssl, result) == SSL_ERROR_ZERO_RETURN {
+            if result > 0 {
+                // All fed ciphertext read and nothing left in OpenSSL's
+                // buffers: another SSL_read would only say WANT_READ.
+                if session.unreadCount == 0, SSL_has_pending(session.ssl) == 0 { break }
+                continue
+            }
+            let code = SSL_get_error(session.ssl, result)
+            if code == SSL_ERROR_ZERO_RETURN {
                 // The peer's close_notify: answer it, then close the socket.
                 deliverEof()
                 closing = true
                 beginShutdown()
                 return
             }
-            if let error = session.failure(after: result, hostname: serverHostname) {
+            if let error = session.failure(code: code, hostname: serverHostname) {
                 return failConnection(error, "SSL error in data received")
             }
             break
@@ -370,7 +376,7 @@ final class TLSProtocol: BufferedProtocol {
         var result: Int32
         repeat {
             // The same arguments each time, as OpenSSL requires after WANT_WRITE.
-            ERR_clear_error()
+            copenssl_clear_stale_errors()
             result = data.withUnsafeBytes { SSL_write(session.ssl, $0.baseAddress, Int32(clamping: $0.count)) }
         } while flushOutgoing(after: result)
         if result > 0 { return }

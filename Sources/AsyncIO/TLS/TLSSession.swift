@@ -143,7 +143,11 @@ final class TLSSession {
     /// The error after a failed `SSL_*` call that returned `result`, or nil
     /// when OpenSSL only needs more ciphertext from the peer.
     func failure(after result: Int32, hostname: String?) -> (any Error)? {
-        let code = SSL_get_error(ssl, result)
+        failure(code: SSL_get_error(ssl, result), hostname: hostname)
+    }
+
+    /// `failure(after:hostname:)` given what `SSL_get_error` said.
+    func failure(code: Int32, hostname: String?) -> (any Error)? {
         switch code {
         case SSL_ERROR_WANT_READ, SSL_ERROR_WANT_WRITE:
             return nil
