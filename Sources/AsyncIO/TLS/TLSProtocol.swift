@@ -80,10 +80,14 @@ final class TLSProtocol: BufferedProtocol {
     /// The peer closed the socket while reading was paused: its end is
     /// delivered once the application has read what OpenSSL still holds.
     private var eofPending = false
+    // The state touched on every record is `@exclusivity(unchecked)`, as
+    // the socket transport's: only the loop thread uses it, never through
+    // overlapping inout accesses, and the dynamic check cost more than the
+    // rest of the layer's own work per record.
     /// Plaintext OpenSSL could not take yet (it wanted the peer's bytes first).
-    private var pendingPlain: [[UInt8]] = []
-    private var pendingPlainBytes = 0
-    private var flow = FlowControl()
+    @exclusivity(unchecked) private var pendingPlain: [[UInt8]] = []
+    @exclusivity(unchecked) private var pendingPlainBytes = 0
+    @exclusivity(unchecked) private var flow = FlowControl()
     /// Set once by the handshake.
     private(set) var peerCertificate: PeerCertificate?
     private(set) var cipher: SSLCipher?
@@ -147,8 +151,12 @@ final class TLSProtocol: BufferedProtocol {
         // reaches the application's low-water mark, so the layer hears when
         // it drains back there (see `updateFlow`).
         transport.setWriteBufferLimits(high: flow.lowWater, low: flow.lowWater)
-        handshakeTimer = loop.callLater(handshakeTimeout, label: "ssl handshake timeout") { [weak self] in
-            self?.handshakeTimedOut()
+        // The timers and callbacks hold the layer strongly: a weak reference
+        // would move its reference count to a side table for good, slowing
+        // every retain and release on every record. Each timer is cancelled,
+        // and so lets go, when the handshake or the connection ends.
+        handshakeTimer = loop.callLater(handshakeTimeout, label: "ssl handshake timeout") { [self] in
+            handshakeTimedOut()
         }
         doHandshake()
     }
@@ -335,7 +343,7 @@ final class TLSProtocol: BufferedProtocol {
         readingPaused = false
         if !eofPending { underlying?.resumeReading() }
         // OpenSSL may already hold decrypted records the socket will not announce again.
-        loop.callSoon(label: "ssl resume reading") { [weak self] in self?.readAfterResume() }
+        loop.callSoon(label: "ssl resume reading") { [self] in readAfterResume() }
     }
 
     private func readAfterResume() {
@@ -377,7 +385,7 @@ final class TLSProtocol: BufferedProtocol {
         repeat {
             // The same arguments each time, as OpenSSL requires after WANT_WRITE.
             copenssl_clear_stale_errors()
-            result = data.withUnsafeBytes { SSL_write(session.ssl, $0.baseAddress, Int32(clamping: $0.count)) }
+            result = Self.write(data, to: session.ssl)
         } while flushOutgoing(after: result)
         if result > 0 { return }
         if let error = session.failure(after: result, hostname: serverHostname) {
@@ -385,6 +393,12 @@ final class TLSProtocol: BufferedProtocol {
         }
         pendingPlain.insert(data, at: 0)
         pendingPlainBytes += data.count
+    }
+
+    /// SSL_write of all of `data`. Nonisolated, so the closure it passes
+    /// carries no actor isolation to check at run time on every write.
+    private nonisolated static func write(_ data: [UInt8], to ssl: OpaquePointer) -> Int32 {
+        data.withUnsafeBytes { SSL_write(ssl, $0.baseAddress, Int32(clamping: $0.count)) }
     }
 
     private func retryPendingPlain() {
@@ -476,8 +490,8 @@ final class TLSProtocol: BufferedProtocol {
             result = SSL_shutdown(session.ssl)
         } while flushOutgoing(after: result)
         if result == 1 { return shutdownComplete() }  // the peer's close_notify came first
-        shutdownTimer = loop.callLater(shutdownTimeout, label: "ssl shutdown timeout") { [weak self] in
-            self?.shutdownTimedOut()
+        shutdownTimer = loop.callLater(shutdownTimeout, label: "ssl shutdown timeout") { [self] in
+            shutdownTimedOut()
         }
         // The peer's close_notify can only come in through reading.
         if readingPaused, !eofPending { underlying?.resumeReading() }
