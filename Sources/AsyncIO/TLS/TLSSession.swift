@@ -49,8 +49,7 @@ final class TLSSession {
                                                 out_length: 0, out_capacity: output.count))
         let bio = BIO_new(Self.channelMethod)!
         BIO_set_data(bio, channel)
-        // One BIO both ways; SSL_set_bio takes one reference per direction.
-        _ = BIO_up_ref(bio)
+        // One BIO both ways: SSL_set_bio then takes over its one reference.
         SSL_set_bio(ssl, bio, bio)
         // Unretained: the session frees the SSL, so it outlives every callback.
         SSL_set_ex_data(ssl, 0, Unmanaged.passUnretained(self).toOpaque())
