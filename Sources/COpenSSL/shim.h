@@ -13,6 +13,7 @@
 #include <openssl/bio.h>
 #include <openssl/ec.h>
 #include <openssl/rand.h>
+#include <string.h>
 
 static inline int copenssl_SSL_CTX_set_min_proto_version(SSL_CTX *ctx, int version) {
     return (int)SSL_CTX_set_min_proto_version(ctx, version);
@@ -113,5 +114,95 @@ static inline long copenssl_SSL_CTX_set_tlsext_servername_callback(SSL_CTX *ctx,
 static inline long copenssl_SSL_CTX_set_tlsext_servername_arg(SSL_CTX *ctx, void *argument) {
     return SSL_CTX_set_tlsext_servername_arg(ctx, argument);
 }
+
+// MARK: The TLS layer's BIO
+
+/// The ciphertext one TLS connection exchanges with OpenSSL (see the
+/// Swift TLSSession): `in` is what the peer sent that OpenSSL has not read
+/// yet, borrowed from the buffer the socket read into; `out` is where
+/// OpenSSL writes ciphertext until the layer hands it to the socket.
+/// OpenSSL copies through this BIO straight into and out of its own record
+/// buffers: no memory BIO in between, and nothing held while idle.
+typedef struct {
+    const unsigned char *in;
+    size_t in_length;
+    unsigned char *out;
+    size_t out_length;
+    size_t out_capacity;
+} copenssl_channel;
+
+static inline int copenssl_channel_read(BIO *bio, char *into, int length) {
+    copenssl_channel *channel = (copenssl_channel *)BIO_get_data(bio);
+    BIO_clear_retry_flags(bio);
+    if (channel->in_length == 0) {
+        // Not the end of the stream: the layer feeds more when the socket has it.
+        BIO_set_retry_read(bio);
+        return -1;
+    }
+    size_t count = (size_t)length < channel->in_length ? (size_t)length : channel->in_length;
+    memcpy(into, channel->in, count);
+    channel->in += count;
+    channel->in_length -= count;
+    return (int)count;
+}
+
+static inline int copenssl_channel_write(BIO *bio, const char *from, int length) {
+    copenssl_channel *channel = (copenssl_channel *)BIO_get_data(bio);
+    BIO_clear_retry_flags(bio);
+    size_t room = channel->out_capacity - channel->out_length;
+    if (room == 0) {
+        // The layer sends what is there and calls OpenSSL again.
+        BIO_set_retry_write(bio);
+        return -1;
+    }
+    size_t count = (size_t)length < room ? (size_t)length : room;
+    memcpy(channel->out + channel->out_length, from, count);
+    channel->out_length += count;
+    return (int)count;
+}
+
+static inline long copenssl_channel_ctrl(BIO *bio, int command, long number, void *pointer) {
+    (void)number;
+    (void)pointer;
+    copenssl_channel *channel = (copenssl_channel *)BIO_get_data(bio);
+    switch (command) {
+    case BIO_CTRL_FLUSH: return 1;  // the layer sends `out` after every call into OpenSSL
+    case BIO_CTRL_PENDING: return channel ? (long)channel->in_length : 0;
+    case BIO_CTRL_WPENDING: return channel ? (long)channel->out_length : 0;
+    default: return 0;
+    }
+}
+
+static inline int copenssl_channel_create(BIO *bio) {
+    BIO_set_init(bio, 1);
+    return 1;
+}
+
+static inline int copenssl_channel_destroy(BIO *bio) {
+    // The channel belongs to the Swift session, which frees it.
+    BIO_set_data(bio, NULL);
+    BIO_set_init(bio, 0);
+    return 1;
+}
+
+/// Empties the thread's error queue before an SSL_* call, as SSL_get_error
+/// needs, when something is in it: clearing an empty queue costs four times
+/// as much as looking, on every record.
+static inline void copenssl_clear_stale_errors(void) {
+    if (ERR_peek_error() != 0) ERR_clear_error();
+}
+
+/// The BIO type over a copenssl_channel; make it once per process.
+static inline BIO_METHOD *copenssl_channel_method_new(void) {
+    BIO_METHOD *method = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "asyncio TLS channel");
+    if (method == NULL) return NULL;
+    BIO_meth_set_read(method, copenssl_channel_read);
+    BIO_meth_set_write(method, copenssl_channel_write);
+    BIO_meth_set_ctrl(method, copenssl_channel_ctrl);
+    BIO_meth_set_create(method, copenssl_channel_create);
+    BIO_meth_set_destroy(method, copenssl_channel_destroy);
+    return method;
+}
+
 
 #endif

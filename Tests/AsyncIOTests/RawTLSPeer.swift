@@ -11,6 +11,8 @@ import COpenSSL
 @LoopActor
 final class RawTLSPeer: StreamingProtocol {
     private let session: TLSSession
+    /// Where OpenSSL writes this peer's ciphertext, emptied after each call.
+    private let output = OwnedBuffer(byteCount: 64 * 1024)
     private var plain = [UInt8](repeating: 0, count: 16 * 1024)
     private(set) var transport: (any Transport)?
     /// Plaintext received so far.
@@ -22,7 +24,7 @@ final class RawTLSPeer: StreamingProtocol {
     private(set) var failure: (any Error)?
 
     init(context: SSLContext, serverHostname: String = "localhost") throws {
-        session = try TLSSession(context: context, serverSide: false, serverHostname: serverHostname)
+        session = try TLSSession(context: context, serverSide: false, serverHostname: serverHostname, output: output.bytes)
         SSL_set_connect_state(session.ssl)
         _ = copenssl_SSL_set_tlsext_host_name(session.ssl, serverHostname)
         SSL_set1_host(session.ssl, serverHostname)
@@ -34,8 +36,11 @@ final class RawTLSPeer: StreamingProtocol {
     }
 
     func dataReceived(_ data: [UInt8]) {
-        _ = data.withUnsafeBytes { BIO_write(session.incoming, $0.baseAddress, Int32($0.count)) }
-        step()
+        data.withUnsafeBytes { ciphertext in
+            session.feed(ciphertext)
+            step()
+            session.keepUnread()
+        }
     }
 
     /// Keeps the socket open: the test decides when to close.
@@ -72,7 +77,10 @@ final class RawTLSPeer: StreamingProtocol {
     }
 
     private func flush() {
-        while let ciphertext = session.takeOutgoing() { transport?.write(ciphertext) }
+        let ciphertext = session.outgoing
+        guard ciphertext.count > 0 else { return }
+        session.clearOutgoing()
+        transport?.write(Array(ciphertext))
     }
 
     /// Encrypts and sends `bytes`.
@@ -82,14 +90,18 @@ final class RawTLSPeer: StreamingProtocol {
 
     /// The records carrying `bytes`, not sent.
     func encrypt(_ bytes: [UInt8]) -> [UInt8] {
+        var records: [UInt8] = []
         var offset = 0
         while offset < bytes.count {
+            // One record at a time, each well within the output buffer.
             let chunk = min(16 * 1024, bytes.count - offset)
             let written = bytes.withUnsafeBytes { SSL_write(session.ssl, $0.baseAddress! + offset, Int32(chunk)) }
-            precondition(written == Int32(chunk), "SSL_write into a memory BIO wrote \(written) of \(chunk)")
+            precondition(written == Int32(chunk), "SSL_write wrote \(written) of \(chunk)")
+            records += session.outgoing
+            session.clearOutgoing()
             offset += chunk
         }
-        return session.takeOutgoing() ?? []
+        return records
     }
 
     func sendCloseNotify() {
@@ -107,4 +119,13 @@ final class RawTLSPeer: StreamingProtocol {
         }
         transport?.abort()
     }
+}
+
+/// Memory of a fixed size, freed with its owner.
+final class OwnedBuffer {
+    let bytes: UnsafeMutableRawBufferPointer
+
+    init(byteCount: Int) { bytes = .allocate(byteCount: byteCount, alignment: 16) }
+
+    deinit { bytes.deallocate() }
 }

@@ -21,6 +21,14 @@ import TestSupport
             let peer = writer.getExtraInfo("peercert") as? PeerCertificate
             #expect(writer.getExtraInfo("sslcontext") as? SSLContext === pair.client)
             #expect(writer.getExtraInfo("peername") as? SocketAddress != nil)
+            // asyncio's keys: compression is None without compression (always for TLS 1.3, and
+            // Python's defaults turn it off for TLS 1.2), with the SSL object agreeing.
+            #expect(writer.getExtraInfo("compression") == nil)
+            let sslObject = writer.getExtraInfo("ssl_object") as? SSLObject
+            #expect(sslObject != nil)
+            #expect(sslObject?.compression() == nil)
+            #expect(sslObject?.cipher() == cipher)
+            #expect(sslObject?.version() == (version == .tlsv1_2 ? "TLSv1.2" : "TLSv1.3"))
             #expect(!writer.canWriteEof())
             writer.close()
             try await writer.waitClosed()

@@ -68,6 +68,24 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
         return buffer
     }
     private var receiveBufferStorage: UnsafeMutableRawBufferPointer?
+    /// The TLS layers' shared buffers: plaintext decrypted for a streaming
+    /// application (the ciphertext is still in `receiveBuffer` then), and
+    /// ciphertext OpenSSL writes, handed to the socket after each call.
+    /// Allocated on first use.
+    var tlsBuffers: (plaintext: UnsafeMutableRawBufferPointer, ciphertext: UnsafeMutableRawBufferPointer) {
+        if let tlsBufferStorage {
+            return (UnsafeMutableRawBufferPointer(rebasing: tlsBufferStorage[..<Self.tlsPlaintextSize]),
+                    UnsafeMutableRawBufferPointer(rebasing: tlsBufferStorage[Self.tlsPlaintextSize...]))
+        }
+        tlsBufferStorage = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.tlsPlaintextSize + Self.tlsCiphertextSize,
+                                                                  alignment: 16)
+        return self.tlsBuffers
+    }
+    private var tlsBufferStorage: UnsafeMutableRawBufferPointer?
+    /// Two TLS records: SSL_read returns at most one.
+    private static let tlsPlaintextSize = 32 * 1024
+    /// A 64 KiB write's records and their overhead, sent in one piece.
+    private static let tlsCiphertextSize = 80 * 1024
     /// Callbacks for Unix signals, and the pipe the signal handler writes to.
     var signals = SignalWatch()
     /// Child processes not yet reaped.
@@ -133,6 +151,7 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
         }
         EventLoop.registry.withLock { $0.forget(self) }
         receiveBufferStorage?.deallocate()
+        tlsBufferStorage?.deallocate()
     }
 
     /// The loop running on the calling thread, if any (asyncio's `get_running_loop`).

@@ -62,6 +62,8 @@ public final class SSLContext: @unchecked Sendable {
         _ = copenssl_SSL_CTX_set_min_proto_version(context, TLS1_2_VERSION)
         // Python's defaults: no compression, no renegotiation initiated by a client.
         _ = copenssl_SSL_CTX_set_options(context, copenssl_default_options())
+        // Python's too: an idle connection gives its record buffers back.
+        _ = copenssl_SSL_CTX_set_mode(context, Int(SSL_MODE_RELEASE_BUFFERS))
         applyVerifyMode(state.withLock { $0.verifyMode })
         if purpose == .server {
             installALPNSelection()

@@ -30,6 +30,10 @@ public final class SSLObject {
 
     public func cipher() -> SSLCipher? { session.cipher() }
 
+    /// The compression method's name, nil when there is none (always for
+    /// TLS 1.3), as Python's `SSLObject.compression()`.
+    public func compression() -> String? { session.compression() }
+
     public func selectedALPNProtocol() -> String? { session.selectedALPN() }
 
     /// As the connection's `getExtraInfo("peercert")`.

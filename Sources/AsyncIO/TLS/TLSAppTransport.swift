@@ -28,14 +28,16 @@ final class TLSAppTransport: Transport {
 
     var isClosing: Bool { layer.isClosing }
 
-    /// `peercert` (`PeerCertificate`), `cipher` (`SSLCipher`), `sslcontext`
-    /// (`SSLContext`), `selected_alpn_protocol` (`String`), `ssl_object`
-    /// (`SSLObject`), and the socket
-    /// transport's `peername`, `sockname`, `socket`.
+    /// asyncio's keys `peercert` (`PeerCertificate`), `cipher` (`SSLCipher`),
+    /// `compression` (`String`, nil when none: always for TLS 1.3),
+    /// `sslcontext` (`SSLContext`), `ssl_object` (`SSLObject`); also
+    /// `selected_alpn_protocol` (`String`), and the socket transport's
+    /// `peername`, `sockname`, `socket`.
     func getExtraInfo(_ name: String) -> Any? {
         switch name {
         case "peercert": layer.peerCertificate
         case "cipher": layer.cipher
+        case "compression": layer.compression
         case "sslcontext": layer.context
         case "selected_alpn_protocol": layer.selectedALPN
         case "ssl_object": layer.sslObject

@@ -7,8 +7,13 @@ import COpenSSL
 
 /// TLS between a socket transport and the application's protocol
 /// (asyncio's `SSLProtocol`): the socket transport's protocol, fed
-/// ciphertext, which it decrypts through OpenSSL's memory BIOs for the
-/// application; the application writes plaintext through `TLSAppTransport`.
+/// ciphertext, which OpenSSL decrypts for the application; the application
+/// writes plaintext through `TLSAppTransport`.
+///
+/// OpenSSL reads ciphertext in place from the loop's receive buffer and
+/// writes it into the loop's shared output buffer (see `TLSSession`), so
+/// every call into OpenSSL is followed at once by `flushOutgoing`, before
+/// anything else (another connection) can write there.
 ///
 /// States (an illegal move is a bug, so each step checks where it is):
 ///
@@ -56,7 +61,12 @@ final class TLSProtocol: BufferedProtocol {
     private var appTransport: TLSAppTransport?
     /// The socket transport; kept after the loss for its extra info (it
     /// lets go of this protocol then, so there is no cycle).
-    var underlying: (any Transport)?
+    var underlying: (any Transport)? {
+        didSet { socket = underlying as? StreamTransport }
+    }
+    /// `underlying` as what it always is, a socket transport, whose write
+    /// sends from the shared output buffer without a copy.
+    private var socket: StreamTransport?
     private var waiter: Future<Void>?
     private var handshakeTimer: TimerHandle?
     private var shutdownTimer: TimerHandle?
@@ -70,15 +80,21 @@ final class TLSProtocol: BufferedProtocol {
     /// The peer closed the socket while reading was paused: its end is
     /// delivered once the application has read what OpenSSL still holds.
     private var eofPending = false
+    // The state touched on every record is `@exclusivity(unchecked)`, as
+    // the socket transport's: only the loop thread uses it, never through
+    // overlapping inout accesses, and the dynamic check cost more than the
+    // rest of the layer's own work per record.
     /// Plaintext OpenSSL could not take yet (it wanted the peer's bytes first).
-    private var pendingPlain: [[UInt8]] = []
-    private var pendingPlainBytes = 0
-    private var flow = FlowControl()
+    @exclusivity(unchecked) private var pendingPlain: [[UInt8]] = []
+    @exclusivity(unchecked) private var pendingPlainBytes = 0
+    @exclusivity(unchecked) private var flow = FlowControl()
     /// Set once by the handshake.
     private(set) var peerCertificate: PeerCertificate?
     private(set) var cipher: SSLCipher?
     private(set) var selectedALPN: String?
     var sslObject: SSLObject { SSLObject(session) }
+    /// nil before the handshake and whenever the connection is not compressed.
+    var compression: String? { session.compression() }
 
     /// asyncio's `ssl_handshake_timeout` default.
     static let defaultHandshakeTimeout = 60.0
@@ -90,7 +106,8 @@ final class TLSProtocol: BufferedProtocol {
          callConnectionMade: Bool = true, waiter: Future<Void>?) throws(SSLError) {
         self.loop = loop
         self.context = context
-        self.session = try TLSSession(context: context, serverSide: serverSide, serverHostname: serverHostname)
+        self.session = try TLSSession(context: context, serverSide: serverSide, serverHostname: serverHostname,
+                                      output: loop.tlsBuffers.ciphertext)
         self.application = application
         if let buffered = application as? any BufferedProtocol {
             delivery = .buffered(buffered)
@@ -134,14 +151,19 @@ final class TLSProtocol: BufferedProtocol {
         // reaches the application's low-water mark, so the layer hears when
         // it drains back there (see `updateFlow`).
         transport.setWriteBufferLimits(high: flow.lowWater, low: flow.lowWater)
-        handshakeTimer = loop.callLater(handshakeTimeout, label: "ssl handshake timeout") { [weak self] in
-            self?.handshakeTimedOut()
+        // The timers and callbacks hold the layer strongly: a weak reference
+        // would move its reference count to a side table for good, slowing
+        // every retain and release on every record. Each timer is cancelled,
+        // and so lets go, when the handshake or the connection ends.
+        handshakeTimer = loop.callLater(handshakeTimeout, label: "ssl handshake timeout") { [self] in
+            handshakeTimedOut()
         }
         doHandshake()
     }
 
-    /// The loop's shared receive buffer: `bufferUpdated` hands its bytes to
-    /// OpenSSL before anything else can read into it.
+    /// The loop's shared receive buffer: OpenSSL reads the ciphertext in
+    /// place during `bufferUpdated`, which copies what it leaves unread
+    /// before anything else can read into the buffer.
     func getBuffer(_ sizeHint: Int) -> UnsafeMutableRawBufferPointer { loop.receiveBuffer }
 
     func bufferUpdated(_ count: Int) {
@@ -153,6 +175,7 @@ final class TLSProtocol: BufferedProtocol {
         case .shuttingDown: awaitPeerCloseNotify()
         case .lost: break
         }
+        if state == .lost { session.discardUnread() } else { session.keepUnread() }
     }
 
     func eofReceived() -> Bool {
@@ -204,9 +227,11 @@ final class TLSProtocol: BufferedProtocol {
 
     private func doHandshake() {
         guard state == .handshaking else { return }
-        ERR_clear_error()
-        let result = SSL_do_handshake(session.ssl)
-        flushOutgoing()
+        var result: Int32
+        repeat {
+            ERR_clear_error()
+            result = SSL_do_handshake(session.ssl)
+        } while flushOutgoing(after: result)
         if result == 1 { return handshakeDone() }
         if let error = session.failure(after: result, hostname: serverHostname) { handshakeFailed(error) }
     }
@@ -254,38 +279,45 @@ final class TLSProtocol: BufferedProtocol {
     /// OpenSSL needs more ciphertext or the application pauses reading.
     private func readPlaintext() {
         reading: while state == .wrapped, !readingPaused {
-            ERR_clear_error()
+            copenssl_clear_stale_errors()
             let result: Int32
             switch delivery {
             case .buffered(let buffered):
                 let target = buffered.getBuffer(TLSSession.bufferSize)
                 precondition(target.count > 0, "getBuffer() returned an empty buffer")
                 result = SSL_read(session.ssl, target.baseAddress, Int32(clamping: target.count))
+                // Before the application runs: it may write on another connection.
+                if flushOutgoing(after: result) { continue }
                 if result > 0 { buffered.bufferUpdated(Int(result)) }
             case .streaming(let streaming):
-                // The loop's buffer, free again once the application has its copy.
-                let plain = loop.receiveBuffer
+                // Shared, free again once the application has its copy.
+                let plain = loop.tlsBuffers.plaintext
                 result = SSL_read(session.ssl, plain.baseAddress, Int32(clamping: plain.count))
+                if flushOutgoing(after: result) { continue }
                 if result > 0 { streaming.dataReceived(Array(UnsafeRawBufferPointer(rebasing: plain[..<Int(result)]))) }
             case .none:
                 break reading
             }
-            if result > 0 { continue }
-            if SSL_get_error(session.ssl, result) == SSL_ERROR_ZERO_RETURN {
+            if result > 0 {
+                // All fed ciphertext read and nothing left in OpenSSL's
+                // buffers: another SSL_read would only say WANT_READ.
+                if session.unreadCount == 0, SSL_has_pending(session.ssl) == 0 { break }
+                continue
+            }
+            let code = SSL_get_error(session.ssl, result)
+            if code == SSL_ERROR_ZERO_RETURN {
                 // The peer's close_notify: answer it, then close the socket.
                 deliverEof()
                 closing = true
                 beginShutdown()
                 return
             }
-            if let error = session.failure(after: result, hostname: serverHostname) {
+            if let error = session.failure(code: code, hostname: serverHostname) {
                 return failConnection(error, "SSL error in data received")
             }
             break
         }
-        // Reading may have produced bytes to send (a key update's answer) or
-        // unblocked plaintext that waited for the peer.
-        flushOutgoing()
+        // Reading may have unblocked plaintext that waited for the peer.
         retryPendingPlain()
     }
 
@@ -311,7 +343,7 @@ final class TLSProtocol: BufferedProtocol {
         readingPaused = false
         if !eofPending { underlying?.resumeReading() }
         // OpenSSL may already hold decrypted records the socket will not announce again.
-        loop.callSoon(label: "ssl resume reading") { [weak self] in self?.readAfterResume() }
+        loop.callSoon(label: "ssl resume reading") { [self] in readAfterResume() }
     }
 
     private func readAfterResume() {
@@ -343,21 +375,30 @@ final class TLSProtocol: BufferedProtocol {
             pendingPlain.append(data)
             pendingPlainBytes += data.count
         }
-        flushOutgoing()
         updateFlow()
     }
 
-    /// Encrypts `data` whole (a memory BIO always has room), or queues it
-    /// when OpenSSL first needs to hear from the peer.
+    /// Encrypts and sends `data` whole, or queues it when OpenSSL first
+    /// needs to hear from the peer.
     private func encrypt(_ data: [UInt8]) {
-        ERR_clear_error()
-        let result = data.withUnsafeBytes { SSL_write(session.ssl, $0.baseAddress, Int32(clamping: $0.count)) }
+        var result: Int32
+        repeat {
+            // The same arguments each time, as OpenSSL requires after WANT_WRITE.
+            copenssl_clear_stale_errors()
+            result = Self.write(data, to: session.ssl)
+        } while flushOutgoing(after: result)
         if result > 0 { return }
         if let error = session.failure(after: result, hostname: serverHostname) {
             return failConnection(error, "SSL error in write")
         }
         pendingPlain.insert(data, at: 0)
         pendingPlainBytes += data.count
+    }
+
+    /// SSL_write of all of `data`. Nonisolated, so the closure it passes
+    /// carries no actor isolation to check at run time on every write.
+    private nonisolated static func write(_ data: [UInt8], to ssl: OpaquePointer) -> Int32 {
+        data.withUnsafeBytes { SSL_write(ssl, $0.baseAddress, Int32(clamping: $0.count)) }
     }
 
     private func retryPendingPlain() {
@@ -373,16 +414,32 @@ final class TLSProtocol: BufferedProtocol {
                 break
             }
         }
-        flushOutgoing()
         updateFlow()
     }
 
+    /// Hands the socket what OpenSSL wrote into the shared output buffer.
     private func flushOutgoing() {
-        while let ciphertext = session.takeOutgoing() { underlying?.write(ciphertext) }
+        let ciphertext = session.outgoing
+        guard ciphertext.count > 0 else { return }
+        session.clearOutgoing()
+        if let socket {
+            socket.write(bytes: ciphertext)
+        } else {
+            underlying?.write(Array(ciphertext))
+        }
     }
 
-    /// Ciphertext received and not yet decrypted (held while reading is paused).
-    var incomingCiphertextSize: Int { Int(BIO_ctrl_pending(session.incoming)) }
+    /// `flushOutgoing` after a call into OpenSSL that returned `result`;
+    /// true when the call stopped because the output buffer was full, so
+    /// it must be made again (with the same arguments).
+    private func flushOutgoing(after result: Int32) -> Bool {
+        let full = result <= 0 && session.outgoing.count > 0 && SSL_get_error(session.ssl, result) == SSL_ERROR_WANT_WRITE
+        flushOutgoing()
+        return full
+    }
+
+    /// Ciphertext received and not yet given to OpenSSL (held while reading is paused).
+    var incomingCiphertextSize: Int { session.unreadCount }
 
     /// Plaintext not yet encrypted plus ciphertext not yet sent.
     var writeBufferSize: Int { pendingPlainBytes + (underlying?.writeBufferSize ?? 0) }
@@ -427,12 +484,14 @@ final class TLSProtocol: BufferedProtocol {
         retryPendingPlain()
         guard state == .wrapped else { return }  // encrypting it failed
         state = .shuttingDown
-        ERR_clear_error()
-        let result = SSL_shutdown(session.ssl)
-        flushOutgoing()
+        var result: Int32
+        repeat {
+            ERR_clear_error()
+            result = SSL_shutdown(session.ssl)
+        } while flushOutgoing(after: result)
         if result == 1 { return shutdownComplete() }  // the peer's close_notify came first
-        shutdownTimer = loop.callLater(shutdownTimeout, label: "ssl shutdown timeout") { [weak self] in
-            self?.shutdownTimedOut()
+        shutdownTimer = loop.callLater(shutdownTimeout, label: "ssl shutdown timeout") { [self] in
+            shutdownTimedOut()
         }
         // The peer's close_notify can only come in through reading.
         if readingPaused, !eofPending { underlying?.resumeReading() }
@@ -445,14 +504,14 @@ final class TLSProtocol: BufferedProtocol {
         guard state == .shuttingDown else { return }
         while true {
             ERR_clear_error()
-            let discard = loop.receiveBuffer
+            let discard = loop.tlsBuffers.plaintext
             let result = SSL_read(session.ssl, discard.baseAddress, Int32(clamping: discard.count))
-            if result > 0 { continue }
+            if flushOutgoing(after: result) || result > 0 { continue }
             switch SSL_get_error(session.ssl, result) {
             case SSL_ERROR_ZERO_RETURN:
                 return shutdownComplete()
             case SSL_ERROR_WANT_READ, SSL_ERROR_WANT_WRITE:
-                return flushOutgoing()
+                return
             default:
                 // A peer that breaks TLS while we close: nothing more to wait for.
                 ERR_clear_error()

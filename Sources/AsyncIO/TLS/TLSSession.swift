@@ -1,18 +1,24 @@
 import COpenSSL
 
-/// One side of one TLS connection in OpenSSL: an `SSL` reading ciphertext
-/// from one memory BIO and writing it to another. It has no buffers of its
-/// own: the layer reads ciphertext and decrypts into the loop's shared
-/// receive buffer, each use finished before the next begins, so an idle
-/// connection costs only OpenSSL's state. Not isolated, so its deinit
-/// frees everything exactly once wherever the last reference goes
-/// (`SSL_free` frees both BIOs).
+/// One side of one TLS connection in OpenSSL: an `SSL` whose BIO reads
+/// ciphertext straight from the buffer the socket read into and writes it
+/// into the loop's shared outgoing buffer, which the layer hands to the
+/// socket after every call into OpenSSL. It has no buffers of its own
+/// except, rarely, ciphertext OpenSSL has not taken when the layer stops
+/// feeding it (reading paused): an idle connection costs only OpenSSL's
+/// state. Not isolated, so its deinit frees everything exactly once
+/// wherever the last reference goes (`SSL_free` frees the BIO).
 final class TLSSession {
     let ssl: OpaquePointer
-    /// Ciphertext from the peer, written here by the layer, read by OpenSSL.
-    let incoming: OpaquePointer
-    /// Ciphertext for the peer, written by OpenSSL, read by the layer.
-    let outgoing: OpaquePointer
+    /// What the BIO reads from and writes to (see `copenssl_channel`).
+    private let channel: UnsafeMutablePointer<copenssl_channel>
+    /// Ciphertext OpenSSL has not read yet, copied out of the socket's
+    /// buffer because that buffer is reused by the next read; nil when the
+    /// channel's input is empty or borrowed.
+    private var kept: UnsafeMutableRawBufferPointer?
+    /// The channel's input points into a buffer the caller owns only until
+    /// `keepUnread` (the socket's receive buffer).
+    private var inputBorrowed = false
 
     let serverSide: Bool
     /// The name a client sends as SNI and checks the certificate against.
@@ -25,17 +31,26 @@ final class TLSSession {
     /// What the layer asks a buffered application's `getBuffer` for.
     static let bufferSize = 64 * 1024
 
-    init(context: SSLContext, serverSide: Bool, serverHostname: String?) throws(SSLError) {
+    /// The BIO type, made once: OpenSSL only reads it after it is set up.
+    nonisolated(unsafe) private static let channelMethod: OpaquePointer = copenssl_channel_method_new()!
+
+    /// `output` is where OpenSSL writes ciphertext; the caller empties it
+    /// (`clearOutgoing`) after every call into OpenSSL, so one buffer can
+    /// serve every connection of a loop.
+    init(context: SSLContext, serverSide: Bool, serverHostname: String?,
+         output: UnsafeMutableRawBufferPointer) throws(SSLError) {
         let ssl = try context.makeSSL()
         self.ssl = ssl
         self.context = context
         self.serverSide = serverSide
         self.serverHostname = serverHostname
-        incoming = BIO_new(BIO_s_mem())!
-        outgoing = BIO_new(BIO_s_mem())!
-        // An empty incoming BIO means "wait for more", not end of file.
-        _ = copenssl_BIO_set_mem_eof_return(incoming, -1)
-        SSL_set_bio(ssl, incoming, outgoing)
+        channel = .allocate(capacity: 1)
+        channel.initialize(to: copenssl_channel(in: nil, in_length: 0, out: output.baseAddress!.assumingMemoryBound(to: UInt8.self),
+                                                out_length: 0, out_capacity: output.count))
+        let bio = BIO_new(Self.channelMethod)!
+        BIO_set_data(bio, channel)
+        // One BIO both ways: SSL_set_bio then takes over its one reference.
+        SSL_set_bio(ssl, bio, bio)
         // Unretained: the session frees the SSL, so it outlives every callback.
         SSL_set_ex_data(ssl, 0, Unmanaged.passUnretained(self).toOpaque())
     }
@@ -53,26 +68,85 @@ final class TLSSession {
 
     deinit {
         SSL_free(ssl)
+        kept?.deallocate()
+        channel.deallocate()
     }
 
-    /// Hands ciphertext to OpenSSL (a memory BIO takes all of it, copied).
+    // MARK: Ciphertext in
+
+    /// Hands OpenSSL `ciphertext`, which stays valid until `keepUnread`:
+    /// OpenSSL reads it in place, after anything it had not read before.
     func feed(_ ciphertext: UnsafeRawBufferPointer) {
-        _ = BIO_write(incoming, ciphertext.baseAddress, Int32(ciphertext.count))
-    }
-
-    /// The ciphertext OpenSSL has produced since the last call, if any.
-    func takeOutgoing() -> [UInt8]? {
-        let pending = Int(BIO_ctrl_pending(outgoing))
-        guard pending > 0 else { return nil }
-        return [UInt8](unsafeUninitializedCapacity: pending) { buffer, count in
-            count = max(0, Int(BIO_read(outgoing, buffer.baseAddress, Int32(pending))))
+        precondition(!inputBorrowed, "feed() again before keepUnread()")
+        if channel.pointee.in_length == 0 {
+            releaseKept()
+            channel.pointee.in = ciphertext.baseAddress?.assumingMemoryBound(to: UInt8.self)
+            channel.pointee.in_length = ciphertext.count
+            inputBorrowed = true
+        } else {
+            keep(appending: ciphertext)
         }
     }
+
+    /// Copies what OpenSSL has not read of the fed ciphertext, which the
+    /// caller is about to reuse; usually nothing is left.
+    func keepUnread() {
+        guard inputBorrowed else { return }
+        inputBorrowed = false
+        if channel.pointee.in_length == 0 {
+            channel.pointee.in = nil
+        } else {
+            keep(appending: UnsafeRawBufferPointer(start: nil, count: 0))
+        }
+    }
+
+    /// Forgets ciphertext OpenSSL has not read (the connection is over).
+    func discardUnread() {
+        inputBorrowed = false
+        channel.pointee.in = nil
+        channel.pointee.in_length = 0
+        releaseKept()
+    }
+
+    /// Ciphertext received that OpenSSL has not read yet.
+    var unreadCount: Int { channel.pointee.in_length }
+
+    /// Moves the unread input, then `more`, into a buffer of the session's own.
+    private func keep(appending more: UnsafeRawBufferPointer) {
+        let unread = UnsafeRawBufferPointer(start: channel.pointee.in, count: channel.pointee.in_length)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: unread.count + more.count, alignment: 1)
+        buffer.copyMemory(from: unread)
+        UnsafeMutableRawBufferPointer(rebasing: buffer[unread.count...]).copyMemory(from: more)
+        releaseKept()  // after the copy: `unread` may point into it
+        kept = buffer
+        inputBorrowed = false
+        channel.pointee.in = UnsafeRawPointer(buffer.baseAddress!).assumingMemoryBound(to: UInt8.self)
+        channel.pointee.in_length = buffer.count
+    }
+
+    private func releaseKept() {
+        kept?.deallocate()
+        kept = nil
+    }
+
+    // MARK: Ciphertext out
+
+    /// The ciphertext OpenSSL has written since the last `clearOutgoing`,
+    /// in the shared output buffer.
+    var outgoing: UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(start: channel.pointee.out, count: channel.pointee.out_length)
+    }
+
+    func clearOutgoing() { channel.pointee.out_length = 0 }
 
     /// The error after a failed `SSL_*` call that returned `result`, or nil
     /// when OpenSSL only needs more ciphertext from the peer.
     func failure(after result: Int32, hostname: String?) -> (any Error)? {
-        let code = SSL_get_error(ssl, result)
+        failure(code: SSL_get_error(ssl, result), hostname: hostname)
+    }
+
+    /// `failure(after:hostname:)` given what `SSL_get_error` said.
+    func failure(code: Int32, hostname: String?) -> (any Error)? {
         switch code {
         case SSL_ERROR_WANT_READ, SSL_ERROR_WANT_WRITE:
             return nil
@@ -108,6 +182,14 @@ final class TLSSession {
               let version = SSL_get_version(ssl) else { return nil }
         return SSLCipher(name: String(cString: name), protocolVersion: String(cString: version),
                          secretBits: Int(SSL_CIPHER_get_bits(cipher, nil)))
+    }
+
+    /// The compression method's name (Python's `SSLObject.compression()`):
+    /// nil when the connection is not compressed, which is always so for
+    /// TLS 1.3 and for contexts with Python's defaults (compression off).
+    func compression() -> String? {
+        guard let method = SSL_get_current_compression(ssl), let name = SSL_COMP_get_name(method) else { return nil }
+        return String(cString: name)
     }
 
     func selectedALPN() -> String? {

@@ -151,35 +151,68 @@ final class StreamTransport: Transport, LoopResource {
     // MARK: Writing
 
     func write(_ data: [UInt8]) {
-        guard !data.isEmpty else { return }
-        guard channel.isWritable else { return writeToReadOnly() }
+        guard !data.isEmpty, canAcceptWrite() else { return }
+        if queue.isEmpty {
+            let sent = data.withUnsafeBytes { writeAtOnce($0) }
+            guard let sent, sent < data.count else { return }
+            // Queued without copying: the array is kept as it is.
+            queue.append(data, sent: sent)
+        } else {
+            queue.append(data)
+        }
+        pauseProtocolIfFull()
+    }
+
+    /// `write` for bytes the caller reuses as soon as this returns (the TLS
+    /// layer's shared ciphertext buffer): sent straight from them when
+    /// nothing is queued, and only what the socket did not take is copied.
+    func write(bytes: UnsafeRawBufferPointer) {
+        guard bytes.count > 0, canAcceptWrite() else { return }
+        if queue.isEmpty {
+            guard let sent = writeAtOnce(bytes), sent < bytes.count else { return }
+            queue.append(Array(bytes[sent...]), sent: 0)
+        } else {
+            queue.append(Array(bytes))
+        }
+        pauseProtocolIfFull()
+    }
+
+    /// False, after reporting why, when a write must be dropped.
+    private func canAcceptWrite() -> Bool {
+        guard channel.isWritable else {
+            writeToReadOnly()
+            return false
+        }
         guard !eofRequested else {
             loop.callExceptionHandler(ExceptionContext(message: "Cannot call write() after write_eof(); data dropped"))
-            return
+            return false
         }
         guard !lost else {
             writesAfterLoss += 1
             if writesAfterLoss == 5 {
                 asyncioLogger.warning("socket.send() raised exception.")
             }
-            return
+            return false
         }
-        if queue.isEmpty {
-            // Nothing queued: try the descriptor straight away.
-            do {
-                let result = try data.withUnsafeBytes { bytes throws(OSError) in try channel.write(bytes) }
-                let sent = if case .processed(let count) = result { count } else { 0 }
-                if sent == data.count { return }
-                queue.append(data, sent: sent)
+        return true
+    }
+
+    /// With nothing queued: sends what the descriptor takes now and returns
+    /// how much that was; when some is left the caller queues it, and the
+    /// writer callback is already watching. nil after an error, which has
+    /// closed the transport.
+    private func writeAtOnce(_ bytes: UnsafeRawBufferPointer) -> Int? {
+        do {
+            let result = try channel.write(bytes)
+            let sent = if case .processed(let count) = result { count } else { 0 }
+            if sent < bytes.count {
                 try loop.addWriter(channel.fd, label: "transport write") { [self] in writeReady() }
-            } catch {
-                closeOnError(error, "Fatal write error on \(channel.kind) transport")
-                return
             }
-        } else {
-            queue.append(data)
+            return sent
+        } catch {
+            closeOnError(error, "Fatal write error on \(channel.kind) transport")
+            return nil
         }
-        pauseProtocolIfFull()
     }
 
     func writelines(_ chunks: [[UInt8]]) {
