@@ -212,19 +212,9 @@ extension EventLoop {
     private func run(_ item: consuming ReadyItem) {
         switch consume item {
         case .handle(let handle):
-            do {
-                try handle.runOnce()
-            } catch {
-                callExceptionHandler(ExceptionContext(
-                    message: "Exception in callback \(handle.label)", error: error, handle: handle))
-            }
+            run(handle, once: true)
         case .watch(let handle):
-            do {
-                try handle.run()
-            } catch {
-                callExceptionHandler(ExceptionContext(
-                    message: "Exception in callback \(handle.label)", error: error, handle: handle))
-            }
+            run(handle, once: false)
         case .job(let job):
             runJob(job)
         case .wakeUp(let continuation):
@@ -239,6 +229,18 @@ extension EventLoop {
             task.sleepTimerRan()
         case .doneCallback(let future):
             future.runDoneCallback()
+        }
+    }
+
+    /// Runs a handle's callback, giving it up if the handle runs `once`;
+    /// an error goes to the exception handler, as asyncio's `Handle._run`.
+    @LoopActor @inline(__always)
+    private func run(_ handle: Handle, once: Bool) {
+        do {
+            if once { try handle.runOnce() } else { try handle.run() }
+        } catch {
+            callExceptionHandler(ExceptionContext(
+                message: "Exception in callback \(handle.label)", error: error, handle: handle))
         }
     }
 
