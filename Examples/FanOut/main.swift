@@ -11,9 +11,9 @@ struct DownloadFailed: Error, CustomStringConvertible {
     var description: String { "DownloadFailed(\(name))" }
 }
 
-/// The downloads: names and how long each takes. Far enough apart that
-/// they finish in the same order on a busy machine.
-let sources: [(name: String, seconds: Double)] = [("alpha", 0.6), ("beta", 0.2), ("gamma", 0.4)]
+/// The downloads: names and how long each takes, far enough apart (and
+/// from the timeout below) that a busy machine keeps the same output.
+let sources: [(name: String, seconds: Double)] = [("alpha", 1.2), ("beta", 0.2), ("gamma", 0.7)]
 
 /// A function written by the user that touches the loop is `@LoopActor`:
 /// the closures given to `run` and `createTask` already are.
@@ -67,9 +67,9 @@ try run {
     // throws TimeoutError; gather cancels its children on the way out.
     let slow = startDownloads()
     do {
-        _ = try await timeout(0.3) { try await gather(slow) }
+        _ = try await timeout(0.45) { try await gather(slow) }
     } catch is TimeoutError {
-        print("timeout: after 0.3 s, cancelled", slow.filter(\.isCancelled).map(\.name))
+        print("timeout: after 0.45 s, cancelled", slow.filter(\.isCancelled).map(\.name))
     }
 
     // Swift's own concurrency inside a loop task: withSwiftCancellation

@@ -41,15 +41,21 @@ struct LearnerOptions: ParsableArguments {
 
     private func write(_ log: TraceEventLog?) throws {
         guard let log, let traceFile else { return }
+        // Written beside the target and renamed over it, so a failed write
+        // leaves no truncated trace behind.
         let bytes = Array(log.json().utf8)
-        guard let file = fopen(traceFile, "w") else {
-            throw DemoFailure(message: "cannot write the trace to \(traceFile): \(String(cString: strerror(errno)))")
+        let partial = traceFile + ".partial"
+        func failure(_ code: Int32) -> DemoFailure {
+            DemoFailure(message: "cannot write the trace to \(traceFile): \(String(cString: strerror(code)))")
         }
+        guard let file = fopen(partial, "w") else { throw failure(errno) }
         let written = fwrite(bytes, 1, bytes.count, file)
-        let failure = written < bytes.count ? errno : 0
-        if fclose(file) != 0 || failure != 0 {
-            let code = failure != 0 ? failure : errno
-            throw DemoFailure(message: "cannot write the trace to \(traceFile): \(String(cString: strerror(code)))")
+        var code = written < bytes.count ? errno : 0
+        if fclose(file) != 0, code == 0 { code = errno }
+        if code == 0, rename(partial, traceFile) != 0 { code = errno }
+        if code != 0 {
+            unlink(partial)
+            throw failure(code)
         }
     }
 }

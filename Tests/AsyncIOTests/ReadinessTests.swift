@@ -50,6 +50,35 @@ struct Pipe: ~Copyable {
         #expect(received == ["one", "two"])
     }
 
+    /// As asyncio: `addReader` on a watched descriptor cancels the callback
+    /// it replaces, even one the same poll has already queued. Two pipes
+    /// are ready in one poll; whichever reader runs first replaces the
+    /// other's, which must then not run.
+    @Test func aReplacedReaderNeverRunsAgain() throws {
+        let first = Pipe(), second = Pipe()
+        let (readFDs, writeFDs) = ([first.readFD, second.readFD], [first.writeFD, second.writeFD])
+        let calls = try runLoop { loop -> [String] in
+            var calls: [String] = []
+            let done = Future<Void>(loop: loop)
+            for fd in writeFDs { _ = write(fd, "x", 1) }
+            for (index, fd) in readFDs.enumerated() {
+                let other = readFDs[1 - index]
+                try loop.addReader(fd) {
+                    calls.append("reader \(index)")
+                    _ = loop.removeReader(fd)
+                    try loop.addReader(other) {
+                        calls.append("replacement")
+                        for fd in readFDs { _ = loop.removeReader(fd) }
+                        try done.setResult(())
+                    }
+                }
+            }
+            try await done.value
+            return calls
+        }
+        #expect(calls == ["reader 0", "replacement"] || calls == ["reader 1", "replacement"])
+    }
+
     @Test func writerRunsWhileTheDescriptorIsWritable() throws {
         let pipe = Pipe()
         let writeFD = pipe.writeFD

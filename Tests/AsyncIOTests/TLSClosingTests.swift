@@ -14,6 +14,8 @@ private final class ServerEnd: StreamingProtocol {
     private(set) var eofs = 0
     /// Pauses reading at every delivery, as a slow consumer does.
     var pauseOnData = false
+    /// Aborts the connection at the first delivery.
+    var abortOnData = false
 
     init(loop: EventLoop) {
         lost = Future(loop: loop)
@@ -23,6 +25,7 @@ private final class ServerEnd: StreamingProtocol {
     func dataReceived(_ data: [UInt8]) {
         received += data
         if pauseOnData { transport?.pauseReading() }
+        if abortOnData { transport?.abort() }
     }
     func eofReceived() -> Bool {
         eofs += 1
@@ -119,6 +122,23 @@ private final class ServerEnd: StreamingProtocol {
         #expect(error == nil)
         #expect(!sawCloseNotify)
         #expect(descriptorsUsingPort(port) == 0)
+    }
+
+    /// After `abort()` the application is given nothing more, even records
+    /// that arrived in the same read as the one it aborted on.
+    @Test func nothingIsDeliveredAfterAbort() throws {
+        let pair = try TLSPair()
+        let received = try runLoop { loop -> [UInt8] in
+            let (server, end, peer) = try await connect(loop, pair)
+            end.abortOnData = true
+            peer.transport?.write(peer.encrypt([1]) + peer.encrypt([2]) + peer.encrypt([3]))
+            _ = try await end.lost.value
+            peer.transport?.close()
+            server.close()
+            try await server.waitClosed()
+            return end.received
+        }
+        #expect(received == [1])
     }
 
     /// `Server.closeClients()` closes TLS connections the TLS way.

@@ -1,10 +1,6 @@
 // FoundationEssentials has the JSON coders without ICU's data, which would
 // add tens of megabytes to a statically linked binary.
-#if canImport(FoundationEssentials)
 import FoundationEssentials
-#else
-import Foundation
-#endif
 
 /// What loops did, as a timeline in the Trace Event Format (the JSON that
 /// Perfetto and `chrome://tracing` open): each loop is a process, with one

@@ -68,7 +68,7 @@ extension EventLoop {
     @LoopActor @inline(__always)
     func handleLabel(_ label: String?, _ fileID: StaticString, _ line: UInt) -> String? {
         guard _slowPath(slowCallbackMonitor != nil) else { return label }
-        return "\(label ?? "callback") created at \(sourceLocation(path: fileID.description, line: line))"
+        return "\(label ?? Handle.defaultLabel) created at \(sourceLocation(path: fileID.description, line: line))"
     }
 
     /// In debug mode, the loop must run on the calling thread: asyncio's

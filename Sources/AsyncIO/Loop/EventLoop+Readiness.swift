@@ -43,7 +43,11 @@ extension EventLoop {
     @LoopActor
     private func watch(_ fd: Int32, _ side: WritableKeyPath<FDWatch, Handle?>, _ handle: Handle) throws(OSError) {
         checkOpen()
+        let replaced = watches[fd]?[keyPath: side]
         try updateWatch(fd) { $0[keyPath: side] = handle }
+        // As asyncio: a replaced callback never runs again, even if its
+        // descriptor was already reported ready this iteration.
+        replaced?.cancel()
     }
 
     /// Cancels and clears one side of the watch on `fd`, if set.

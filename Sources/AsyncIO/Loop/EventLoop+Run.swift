@@ -78,11 +78,14 @@ extension EventLoop {
         }
         try endWhatIsOpen()
         state = .closed
-        ready.removeAll()
+        // What was queued is freed here, outside the queue and the inbox
+        // lock: freeing it may run code that schedules more (and is refused).
+        _ = ready.takeAll()
         watches.removeAll()
-        inbox.withLock {
-            $0.items.removeAll()
-            $0.isClosed = true
+        _ = inbox.withLock { inbox -> [ReadyItem] in
+            inbox.isClosed = true
+            defer { inbox.items = [] }
+            return inbox.items
         }
         LoopActor.withLoop(self) {
             timers.removeAll()

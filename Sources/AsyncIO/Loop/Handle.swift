@@ -7,10 +7,13 @@ public class Handle: @LoopActor CustomStringConvertible {
     @exclusivity(unchecked) private(set) var callback: Callback?
     public private(set) var isCancelled = false
 
+    /// The label of a handle given none, as asyncio's reprs name a callback.
+    static let defaultLabel = "callback"
+
     /// Names the callback in reprs and error reports. Most handles come
     /// from a bare `callSoon` and have the default; a named one is a
     /// `NamedHandle`, so the common handle stores and frees no string.
-    var label: String { "callback" }
+    var label: String { Self.defaultLabel }
 
     nonisolated init(_ callback: @escaping Callback) {
         self.callback = callback
@@ -36,8 +39,8 @@ public class Handle: @LoopActor CustomStringConvertible {
     }
 
     /// Runs the callback of a one-shot handle (`callSoon`, a timer) unless
-    /// cancelled. The handle gives its callback up to run it, rather than
-    /// lending a copy: one reference count less on the busiest path.
+    /// cancelled. The handle gives its callback up to run it, so the call
+    /// needs no retain and release of the closure.
     @inline(__always)
     func runOnce() throws {
         if let callback = callback.take() { try callback() }
@@ -73,6 +76,7 @@ public final class TimerHandle: Handle {
     let loop: EventLoop
     /// True while the handle sits in the loop's timer queue.
     @exclusivity(unchecked) var isScheduled = true
+    /// Its own, as a timer cannot also be a `NamedHandle`; nil for the default.
     private let givenLabel: String?
 
     init(when: Double, loop: EventLoop, label: String?, _ callback: @escaping Callback) {
@@ -82,7 +86,7 @@ public final class TimerHandle: Handle {
         super.init(callback)
     }
 
-    override var label: String { givenLabel ?? "callback" }
+    override var label: String { givenLabel ?? Handle.defaultLabel }
 
     public override func cancel() {
         guard !isCancelled else { return }

@@ -1,10 +1,9 @@
 /// The loop's ready queue: callbacks and task steps, first in first out.
 ///
-/// A ring buffer that moves items in and out. `Deque` copies an item on
-/// the way in (a retain, and a release by the caller) and checks that its
-/// storage is unshared on every append and removal; the ready queue is
-/// the busiest structure of the loop, so it does neither. The capacity is
-/// a power of two and doubles when full.
+/// A ring buffer whose items are moved in and out, so an append or a
+/// removal costs no reference count, and which is never shared, so no
+/// uniqueness check either: it is the busiest structure of the loop. The
+/// capacity is a power of two and doubles when full.
 struct ReadyQueue: ~Copyable {
     typealias Item = EventLoop.ReadyItem
 
@@ -45,9 +44,15 @@ struct ReadyQueue: ~Copyable {
         return item
     }
 
-    mutating func removeAll() {
-        while count > 0 { _ = removeFirst() }
+    /// Empties the queue and returns what it held, so that the items are
+    /// freed by the caller, outside this queue's access: freeing one may
+    /// run code that schedules more work.
+    mutating func takeAll() -> [Item] {
+        var items: [Item] = []
+        items.reserveCapacity(count)
+        while count > 0 { items.append(removeFirst()) }
         head = 0
+        return items
     }
 
     private mutating func grow() {

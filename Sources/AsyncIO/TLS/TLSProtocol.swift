@@ -175,8 +175,11 @@ final class TLSProtocol: BufferedProtocol {
         case .shuttingDown: awaitPeerCloseNotify()
         case .lost: break
         }
-        if state == .lost { session.discardUnread() } else { session.keepUnread() }
+        if state == .lost || aborted { session.discardUnread() } else { session.keepUnread() }
     }
+
+    /// The application aborted: nothing more is read or delivered.
+    private var aborted: Bool { closing && underlying?.isClosing != false }
 
     func eofReceived() -> Bool {
         switch state {
@@ -278,7 +281,9 @@ final class TLSProtocol: BufferedProtocol {
     /// Decrypts what OpenSSL holds and hands it to the application until
     /// OpenSSL needs more ciphertext or the application pauses reading.
     private func readPlaintext() {
-        reading: while state == .wrapped, !readingPaused {
+        // Once the application closes or aborts, it is given no more data,
+        // as asyncio's layer leaves its wrapped state then.
+        reading: while state == .wrapped, !readingPaused, !closing {
             copenssl_clear_stale_errors()
             let result: Int32
             switch delivery {
@@ -348,6 +353,7 @@ final class TLSProtocol: BufferedProtocol {
 
     private func readAfterResume() {
         readPlaintext()
+        session.keepUnread()
         guard eofPending, !readingPaused, state == .wrapped else { return }
         eofPending = false
         deliverEof()
@@ -438,7 +444,7 @@ final class TLSProtocol: BufferedProtocol {
         return full
     }
 
-    /// Ciphertext received and not yet given to OpenSSL (held while reading is paused).
+    /// Ciphertext received that OpenSSL has not read yet (kept while reading is paused).
     var incomingCiphertextSize: Int { session.unreadCount }
 
     /// Plaintext not yet encrypted plus ciphertext not yet sent.

@@ -91,7 +91,15 @@ final class TLSSession {
     /// Copies what OpenSSL has not read of the fed ciphertext, which the
     /// caller is about to reuse; usually nothing is left.
     func keepUnread() {
-        guard inputBorrowed else { return }
+        guard inputBorrowed else {
+            // A copy kept while reading was paused, which OpenSSL has now
+            // read to the end: an idle connection holds no buffer.
+            if channel.pointee.in_length == 0, kept != nil {
+                channel.pointee.in = nil
+                releaseKept()
+            }
+            return
+        }
         inputBorrowed = false
         if channel.pointee.in_length == 0 {
             channel.pointee.in = nil
