@@ -3,7 +3,7 @@ import TestSupport
 
 /// `asyncio-demo dns` beside Python running the chapter's own lookups on
 /// the same targets: the same lines, byte for byte.
-@Suite(.timeLimit(.minutes(1))) struct DNSDemoTests {
+@Suite(.suiteLimit) struct DNSDemoTests {
     private func python(_ code: String) throws -> String {
         let run = try ChildProcess.run("/usr/bin/env", ["python3", "-c", code])
         try #require(run.status == 0, "\(run.stderr)")

@@ -4,7 +4,7 @@ import TestSupport
 
 /// `asyncio-demo echo-server … --serve` and `--connect`, as separate
 /// processes talking over loopback.
-@Suite(.serialized, .timeLimit(.minutes(2))) struct EchoServerTests {
+@Suite(.serialized, .suiteLimit) struct EchoServerTests {
     @Test(arguments: ["protocol", "streams"])
     func serveUntilSIGTERMAndConnect(_ style: String) throws {
         let (server, port) = try startServer(style)

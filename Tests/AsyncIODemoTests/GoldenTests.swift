@@ -1,12 +1,13 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// Golden-output tests: every example's output, normalised only by the
 /// rules its topic declares in the catalogue (see `Normalizers.swift`), must
 /// equal its recorded file in `Golden/<topic>/<example>.txt`; a topic that
 /// declares none is compared byte for byte. Set `UPDATE_GOLDEN=1` to
 /// re-record; a re-recording run fails so a changed baseline is always noticed.
-@Suite(.timeLimit(.minutes(5))) struct GoldenTests {
+@Suite(.suiteLimit) struct GoldenTests {
     static let goldenFolder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden")
 
     struct Case: CustomTestStringConvertible, Sendable {

@@ -3,7 +3,7 @@ import TestSupport
 
 /// docs/library.md's three programs (Examples/), run as built: a Swift
 /// developer's first contact with the library must work as shown.
-@Suite(.timeLimit(.minutes(2))) struct LibraryExampleTests {
+@Suite(.suiteLimit) struct LibraryExampleTests {
     static func run(_ name: String) throws -> [Substring] {
         let run = try ChildProcess.run(builtExecutable(named: name), [])
         #expect(run.status == 0, "\(name): \(run.stderrText)")

@@ -4,7 +4,7 @@ import TestSupport
 
 /// `asyncio-demo ssl-echo streams --serve` and `--connect` as separate
 /// processes, with each other and with Python's `ssl` module.
-@Suite(.serialized, .timeLimit(.minutes(2))) struct SSLEchoServeTests {
+@Suite(.serialized, .suiteLimit) struct SSLEchoServeTests {
     private func startServer(writingCertTo path: String) throws -> (ChildProcess, Int) {
         let server = try Demo.start(["ssl-echo", "streams", "--serve", "--host", "localhost", "--port", "0",
                                      "--write-cert", path])

@@ -3,7 +3,7 @@ import TestSupport
 
 /// `asyncio-demo subprocess`: the parts the goldens normalise away are
 /// checked here against the real programs.
-@Suite(.timeLimit(.minutes(1))) struct SubprocessDemoTests {
+@Suite(.suiteLimit) struct SubprocessDemoTests {
     /// The mount points of `df -hl`, in its order, from its last column.
     private func dfMountPoints() throws -> [String] {
         let df = try ChildProcess.run("/bin/sh", ["-c", "df -hl"])
@@ -68,7 +68,7 @@ extension Substring {
 
 /// `asyncio-demo executors`: what the goldens normalise away, checked on
 /// the raw output.
-@Suite(.timeLimit(.minutes(1))) struct ExecutorsDemoTests {
+@Suite(.suiteLimit) struct ExecutorsDemoTests {
     @Test func threadExampleRunsSixCallsOnThreeNamedWorkers() throws {
         let run = try Demo.run(["executors", "thread"])
         #expect(run.status == 0, "\(run.stderr)")

@@ -1,10 +1,11 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// `--trace` and `--trace-file`: the loop's events beside an example's output,
 /// and the same events as a timeline. The text format is part of the
 /// contract: a few traced examples have goldens.
-@Suite(.timeLimit(.minutes(5))) struct TraceTests {
+@Suite(.suiteLimit) struct TraceTests {
     static let goldenFolder = GoldenTests.goldenFolder.appendingPathComponent("traced")
 
     /// Examples whose trace is the same on every run but for how long the

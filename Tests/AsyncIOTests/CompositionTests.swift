@@ -1,5 +1,6 @@
 import Testing
 @testable import AsyncIO
+import TestSupport
 
 @LoopActor
 private func delayed<T: Sendable>(_ seconds: Double, _ value: T) -> LoopTask<T> {
@@ -14,7 +15,7 @@ private func failing(after seconds: Double, _ tag: String) -> LoopTask<Int> {
     }
 }
 
-@Suite(.timeLimit(.minutes(1))) struct WaitTests {
+@Suite(.suiteLimit) struct WaitTests {
     @Test func allCompletedReturnsEveryFutureDoneInArgumentOrder() throws {
         let names = try runLoop { _ -> [Int] in
             let tasks = [delayed(0.003, 1), delayed(0.001, 2), delayed(0.002, 3)]
@@ -67,7 +68,7 @@ private func failing(after seconds: Double, _ tag: String) -> LoopTask<Int> {
     }
 }
 
-@Suite(.timeLimit(.minutes(1))) struct WaitForTests {
+@Suite(.suiteLimit) struct WaitForTests {
     @Test func returnsTheResultWithinTheTimeout() throws {
         #expect(try runLoop { _ in try await waitFor(delayed(0.001, "fast"), timeout: 5) } == "fast")
     }
@@ -113,7 +114,7 @@ private func failing(after seconds: Double, _ tag: String) -> LoopTask<Int> {
     }
 }
 
-@Suite(.timeLimit(.minutes(1))) struct GatherTests {
+@Suite(.suiteLimit) struct GatherTests {
     @Test func resultsComeBackInArgumentOrder() throws {
         let results = try runLoop { _ in try await gather([delayed(0.003, "a"), delayed(0.001, "b"), delayed(0.002, "c")]) }
         #expect(results == ["a", "b", "c"])
@@ -212,7 +213,7 @@ private func failing(after seconds: Double, _ tag: String) -> LoopTask<Int> {
     }
 }
 
-@Suite(.timeLimit(.minutes(1))) struct AsCompletedTests {
+@Suite(.suiteLimit) struct AsCompletedTests {
     @Test func yieldsInCompletionOrder() throws {
         // Futures completed in a set order, not timers: first 1 alone while
         // the loop waits, then 2, 3 and 4 at once before it looks again.
@@ -252,7 +253,7 @@ private func failing(after seconds: Double, _ tag: String) -> LoopTask<Int> {
     }
 }
 
-@Suite(.timeLimit(.minutes(1))) struct TaskGroupTests {
+@Suite(.suiteLimit) struct TaskGroupTests {
     @Test func waitsForEveryTask() throws {
         let results = try runLoop { _ -> [Int] in
             var tasks: [LoopTask<Int>] = []
@@ -354,7 +355,7 @@ private func failing(after seconds: Double, _ tag: String) -> LoopTask<Int> {
     }
 }
 
-@Suite(.timeLimit(.minutes(1))) struct TimeoutTests {
+@Suite(.suiteLimit) struct TimeoutTests {
     @Test func finishingInTimeReturnsTheValue() throws {
         let (value, expired) = try runLoop { _ -> (Int, Bool) in
             var scope: Timeout?

@@ -1,7 +1,8 @@
 import Testing
 @testable import AsyncIO
+import TestSupport
 
-@Suite(.timeLimit(.minutes(1))) struct ConditionTests {
+@Suite(.suiteLimit) struct ConditionTests {
     @Test func waitAndNotifyNeedTheLock() throws {
         let errors = try runLoop { _ -> [String] in
             let condition = Condition()

@@ -139,7 +139,7 @@ func churnThenClose(_ loop: EventLoop, _ server: Server) async throws {
     try await settle(loop)
 }
 
-@Suite(.serialized, .timeLimit(.minutes(5))) struct ConnectionLifetimeTests {
+@Suite(.serialized, .suiteLimit) struct ConnectionLifetimeTests {
     /// Clean, reset, unread, half-closed and silent clients against a
     /// protocol server: after the last has gone, no transport or protocol
     /// of theirs is alive.

@@ -3,10 +3,11 @@ import Testing
 import Glibc
 #endif
 @testable import AsyncIO
+import TestSupport
 
 /// `getaddrinfo` and `getnameinfo` on the loop, checked against /etc/hosts
 /// and the C library itself.
-@Suite(.timeLimit(.minutes(1))) struct DNSTests {
+@Suite(.suiteLimit) struct DNSTests {
     /// The addresses /etc/hosts gives `name`.
     private func hostsFileAddresses(of name: String) -> Set<String> {
         guard let file = fopen("/etc/hosts", "r") else { return [] }

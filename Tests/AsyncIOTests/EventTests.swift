@@ -1,7 +1,8 @@
 import Testing
 @testable import AsyncIO
+import TestSupport
 
-@Suite(.timeLimit(.minutes(1))) struct EventTests {
+@Suite(.suiteLimit) struct EventTests {
     @Test func setAndClearChangeTheFlag() throws {
         let states = try runLoop { _ -> [String] in
             let event = Event()

@@ -5,13 +5,14 @@ import Testing
 import Glibc
 #endif
 @testable import AsyncIO
+import TestSupport
 
 private enum Context {
     @TaskLocal static var requestID = 0
 }
 
 /// Thread pools behind `runInExecutor` and `toThread`: real threads.
-@Suite(.timeLimit(.minutes(2))) struct ExecutorTests {
+@Suite(.suiteLimit) struct ExecutorTests {
     struct Odd: Error, Equatable { let n: Int }
 
     @Test func resultsAndErrorsComeBackForEachCall() throws {
@@ -155,7 +156,7 @@ private func threadNames() -> [String] {
     return names
 }
 
-@Suite(.timeLimit(.minutes(1))) struct ThreadNameTests {
+@Suite(.suiteLimit) struct ThreadNameTests {
     @Test func aPrefixWhoseCutSplitsACharacterStillNamesTheWorker() throws {
         let name = try runLoop { loop -> String in
             let pool = ThreadPoolExecutor(maxWorkers: 1, threadNamePrefix: "Работник")

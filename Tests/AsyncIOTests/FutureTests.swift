@@ -1,7 +1,8 @@
 import Testing
 @testable import AsyncIO
+import TestSupport
 
-@Suite(.timeLimit(.minutes(1))) struct FutureTests {
+@Suite(.suiteLimit) struct FutureTests {
     @Test func pendingFutureHasNoResult() throws {
         try runLoop { loop in
             let future = Future<String>(loop: loop)

@@ -1,5 +1,6 @@
 import Testing
 @testable import AsyncIO
+import TestSupport
 
 /// Runs `count` loop iterations, so tasks woken meanwhile get to run.
 @LoopActor
@@ -18,7 +19,7 @@ func errorOf(_ body: () async throws -> Void) async -> String {
     }
 }
 
-@Suite(.timeLimit(.minutes(1))) struct LockTests {
+@Suite(.suiteLimit) struct LockTests {
     @Test func acquireOfAFreeLockTakesItWithoutSuspending() throws {
         let log = try runLoop { loop -> [String] in
             let log = Log()

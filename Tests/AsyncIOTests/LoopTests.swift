@@ -1,8 +1,9 @@
 import Testing
 import Synchronization
 @testable import AsyncIO
+import TestSupport
 
-@Suite(.timeLimit(.minutes(1))) struct LoopTests {
+@Suite(.suiteLimit) struct LoopTests {
     @Test func callSoonRunsInFIFOOrder() throws {
         let order = try runLoop { loop -> [Int] in
             var order: [Int] = []
@@ -301,7 +302,7 @@ final class CountingInstrument: Instrument {
     }
 }
 
-@Suite(.timeLimit(.minutes(1))) struct InstrumentTests {
+@Suite(.suiteLimit) struct InstrumentTests {
     @Test func instrumentsSeeCallbacksTaskStepsAndIOWaits() throws {
         let (callbacks, steps, sleepTimers, waits, afterRemoval) = try runLoop { loop -> ([String], Int, Int, Int, Int) in
             let instrument = CountingInstrument()

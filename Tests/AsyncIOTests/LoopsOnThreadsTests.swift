@@ -4,11 +4,12 @@ import Testing
 import Glibc
 #endif
 @testable import AsyncIO
+import TestSupport
 
 /// Several loops on several threads in one process, each with a server,
 /// clients, executor work (on its own default executor and on one pool all
 /// share) and name lookups, all at once.
-@Suite(.timeLimit(.minutes(2))) struct LoopsOnThreadsTests {
+@Suite(.suiteLimit) struct LoopsOnThreadsTests {
     @Test func fourLoopsOnFourThreadsServeResolveAndUseExecutors() throws {
         let shared = ThreadPoolExecutor(maxWorkers: 3, threadNamePrefix: "shared")
         defer { shared.shutdown() }

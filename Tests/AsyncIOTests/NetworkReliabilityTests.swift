@@ -3,6 +3,7 @@ import Testing
 import Glibc
 #endif
 @testable import AsyncIO
+import TestSupport
 
 /// Raises this process's descriptor limit to its hard maximum.
 func raiseDescriptorLimit() {
@@ -65,7 +66,7 @@ func unreadBytes(_ reader: StreamReader) -> Int? {
     return buffer.count - start
 }
 
-@Suite(.serialized, .timeLimit(.minutes(5))) struct NetworkReliabilityTests {
+@Suite(.serialized, .suiteLimit) struct NetworkReliabilityTests {
     /// 1,000 clients at once, each making 100 round trips of random sizes
     /// up to 64 KiB: every byte comes back intact, no connection is lost.
     @Test func thousandClientsHundredRoundTripsEach() throws {

@@ -3,6 +3,7 @@ import Testing
 import Glibc
 #endif
 @testable import AsyncIO
+import TestSupport
 
 /// Echoes everything back; closes its side when the peer does.
 @LoopActor
@@ -91,7 +92,7 @@ func openDescriptorLinks() -> [String]? {
     return links
 }
 
-@Suite(.serialized, .timeLimit(.minutes(1))) struct NetworkTests {
+@Suite(.serialized, .suiteLimit) struct NetworkTests {
     @Test func protocolEchoRoundTripWithHalfClose() throws {
         let (echoed, log, peerIsLoopback) = try runLoop { loop -> ([UInt8], [String], Bool) in
             let log = Log()
@@ -202,7 +203,7 @@ final class CollectingBufferedProtocol: BufferedProtocol {
     func connectionLost(_ error: (any Error)?) { try? done.setResult(collected) }
 }
 
-@Suite(.serialized, .timeLimit(.minutes(1))) struct BufferedProtocolTests {
+@Suite(.serialized, .suiteLimit) struct BufferedProtocolTests {
     @Test func bytesArriveInTheProtocolsOwnBuffer() throws {
         let (collected, updates) = try runLoop { loop -> ([UInt8], Int) in
             let payload = streamBytes(at: 0, count: 100_000)  // never repeats, unlike a 256-byte cycle

@@ -17,7 +17,7 @@ private func makePool(_ maxWorkers: Int) -> ProcessPoolExecutor {
 /// Real worker processes: results, errors, a worker killed mid-call,
 /// reaping and descriptors. Nothing here is timed; a deadline only turns a
 /// hang into a failure.
-@Suite(.timeLimit(.minutes(2))) struct ProcessPoolTests {
+@Suite(.suiteLimit) struct ProcessPoolTests {
     @Test func resultsComeFromOtherProcesses() throws {
         let (squares, pids, started) = try runLoop { loop -> ([Int], [Int32], [Int32]) in
             let pool = makePool(2)

@@ -1,7 +1,8 @@
 import Testing
 @testable import AsyncIO
+import TestSupport
 
-@Suite(.timeLimit(.minutes(1))) struct QueueTests {
+@Suite(.suiteLimit) struct QueueTests {
     @Test func itemsComeOutInTheOrderTheyWentIn() throws {
         let (items, states) = try runLoop { _ -> ([Int], [String]) in
             let q = Queue<Int>(maxsize: 3)

@@ -3,6 +3,7 @@ import Testing
 import Glibc
 #endif
 @testable import AsyncIO
+import TestSupport
 
 /// A non-blocking pipe, closed at the end of the test.
 struct Pipe: ~Copyable {
@@ -23,7 +24,7 @@ struct Pipe: ~Copyable {
     }
 }
 
-@Suite(.timeLimit(.minutes(1))) struct ReadinessTests {
+@Suite(.suiteLimit) struct ReadinessTests {
     @Test func readerRunsWhenDataArrivesUntilRemoved() throws {
         let pipe = Pipe()
         let (readFD, writeFD) = (pipe.readFD, pipe.writeFD)

@@ -1,7 +1,8 @@
 import Testing
 @testable import AsyncIO
+import TestSupport
 
-@Suite(.timeLimit(.minutes(1))) struct SemaphoreTests {
+@Suite(.suiteLimit) struct SemaphoreTests {
     @Test func acquireTakesASlotAndReleaseGivesItBack() throws {
         let states = try runLoop { _ -> [String] in
             let semaphore = Semaphore(value: 2)

@@ -1,8 +1,9 @@
 import Testing
 @testable import AsyncIO
+import TestSupport
 
 /// `shield` and `Barrier`, against CPython's behaviour.
-@Suite(.timeLimit(.minutes(1))) struct ShieldTests {
+@Suite(.suiteLimit) struct ShieldTests {
     @Test func cancellingTheAwaiterLeavesTheShieldedTaskRunning() throws {
         let (awaiterCancelled, innerResult) = try runLoop { loop -> (Bool, Int) in
             let inner = loop.createTask { () -> Int in
@@ -43,7 +44,7 @@ import Testing
     }
 }
 
-@Suite(.timeLimit(.minutes(1))) struct BarrierTests {
+@Suite(.suiteLimit) struct BarrierTests {
     @Test func partiesGoOnTogetherWithDistinctIndexesAndRoundsRepeat() throws {
         let (rounds, log) = try runLoop { loop -> ([[Int]], [String]) in
             let barrier = Barrier(parties: 3)
@@ -110,7 +111,7 @@ import Testing
     }
 }
 
-@Suite(.timeLimit(.minutes(1))) struct SmallAPITests {
+@Suite(.suiteLimit) struct SmallAPITests {
     @Test func gatherOfDifferentTypesGivesATuple() throws {
         let (number, text, flag, sameTyped) = try runLoop { loop -> (Int, String, Bool, [Int]) in
             let number = loop.createTask { () -> Int in try await sleep(0.002); return 4 }

@@ -6,7 +6,7 @@ import Glibc
 @testable import AsyncIO
 
 /// Unix signals delivered to loop callbacks through the self-pipe.
-@Suite(.serialized, .timeLimit(.minutes(1))) struct SignalTests {
+@Suite(.serialized, .suiteLimit) struct SignalTests {
     @Test func aHandledSignalRunsItsCallbackOnTheLoop() throws {
         let (received, removed, removedAgain) = try runLoop { loop -> (Int, Bool, Bool) in
             var received = 0

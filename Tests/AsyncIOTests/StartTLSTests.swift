@@ -76,7 +76,7 @@ private final class StartTLSPeer: StreamingProtocol {
 
 /// `startTLS` after a plaintext exchange (the STARTTLS pattern), on the
 /// protocol and the streams APIs, each side upgrading its own end.
-@Suite(.serialized, .timeLimit(.minutes(2))) struct StartTLSTests {
+@Suite(.serialized, .suiteLimit) struct StartTLSTests {
     init() { LogCapture.install() }
 
     @Test func protocolsUpgradeBothSides() throws {

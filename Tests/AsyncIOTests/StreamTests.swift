@@ -3,11 +3,12 @@ import Testing
 import Glibc
 #endif
 @testable import AsyncIO
+import TestSupport
 
 private func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
 private func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }
 
-@Suite(.timeLimit(.minutes(1))) struct StreamReaderTests {
+@Suite(.suiteLimit) struct StreamReaderTests {
     @Test func readlineAndReaduntilFindSeparators() throws {
         let lines = try runLoop { loop -> [String] in
             let reader = StreamReader(loop: loop)
@@ -80,7 +81,7 @@ private func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8
     }
 }
 
-@Suite(.serialized, .timeLimit(.minutes(1))) struct StreamNetworkTests {
+@Suite(.serialized, .suiteLimit) struct StreamNetworkTests {
     @Test func streamEchoServerAndClient() throws {
         let (reply, peerSeen) = try runLoop { loop -> (String, Bool) in
             var peerSeen = false

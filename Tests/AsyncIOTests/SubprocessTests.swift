@@ -4,10 +4,11 @@ import Testing
 import Glibc
 #endif
 @testable import AsyncIO
+import TestSupport
 
 /// Real child processes: exit codes, signals, pipes under load, reaping
 /// and descriptors.
-@Suite(.timeLimit(.minutes(2))) struct SubprocessTests {
+@Suite(.suiteLimit) struct SubprocessTests {
     @Test func returnCodesAreTheExitStatusOrMinusTheSignal() throws {
         let codes = try runLoop { _ -> [Int32] in
             var codes: [Int32] = []
@@ -406,7 +407,7 @@ private func childIsWatched(_ pid: Int32, by loop: EventLoop) -> Bool {
 
 /// A child's transport, protocol and streams are freed once it has ended
 /// and nobody holds them, whether or not anyone waited for it.
-@Suite(.timeLimit(.minutes(1))) struct SubprocessLifetimeTests {
+@Suite(.suiteLimit) struct SubprocessLifetimeTests {
     @LoopActor
     private final class Weak {
         weak var transport: SubprocessTransport?
@@ -477,7 +478,7 @@ private final class TransportKeeper: SubprocessProtocol {
 
 /// Edge cases found in review: cancellation while the pipes connect, and
 /// descriptors given by number.
-@Suite(.timeLimit(.minutes(1))) struct SubprocessEdgeTests {
+@Suite(.suiteLimit) struct SubprocessEdgeTests {
     @Test func cancellingWhileThePipesConnectEndsTheCallAndTheChild() throws {
         let (cancelled, watched) = try runLoop { loop -> (Bool, Int) in
             let starting = loop.createTask { try await createSubprocessExec("/bin/sleep", ["30"], stdout: .pipe) }

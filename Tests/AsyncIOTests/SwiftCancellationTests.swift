@@ -1,10 +1,11 @@
 import Testing
 @testable import AsyncIO
+import TestSupport
 
 /// `withSwiftCancellation` hands a loop task's cancellation to Swift's own:
 /// `Task.sleep`, cancellation handlers and `async let` children inside it
 /// see it, and the scope throws `CancelledError` once its work has ended.
-@Suite(.timeLimit(.minutes(1))) struct SwiftCancellationTests {
+@Suite(.suiteLimit) struct SwiftCancellationTests {
     @LoopActor
     final class Seen {
         var sleepCancelled = false

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import AsyncIO
+import TestSupport
 
 /// Randomized tests of the synchronization primitives: for each seed, a
 /// handful of tasks use one primitive with random numbers of `sleep(0)`
@@ -16,7 +17,7 @@ import Testing
 ///
 /// A failure names its seed; `SYNC_FUZZ_SEED=<n>` replays one seed and
 /// `SYNC_FUZZ_SEEDS=<n>` runs more of them.
-@Suite(.timeLimit(.minutes(1))) struct SyncFuzzTests {
+@Suite(.suiteLimit) struct SyncFuzzTests {
     static let environment = ProcessInfo.processInfo.environment
     static let seeds: [UInt64] = {
         if let one = environment["SYNC_FUZZ_SEED"].flatMap(UInt64.init) { return [one] }

@@ -4,7 +4,7 @@ import TestSupport
 
 /// A server that asks for client certificates (`verifyMode` `.required`
 /// or `.optional`) and checks them against `loadVerifyLocations`.
-@Suite(.serialized, .timeLimit(.minutes(2))) struct TLSClientCertificateTests {
+@Suite(.serialized, .suiteLimit) struct TLSClientCertificateTests {
     init() { LogCapture.install() }
 
     /// What a client without a certificate meets, then what one with it meets.

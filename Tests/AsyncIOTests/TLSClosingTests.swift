@@ -37,7 +37,7 @@ private final class ServerEnd: StreamingProtocol {
 /// How a TLS connection ends: close_notify both ways, timeouts, aborts,
 /// and peers that end it badly. Each test also checks that no socket of
 /// its port is left open.
-@Suite(.serialized, .timeLimit(.minutes(2))) struct TLSClosingTests {
+@Suite(.serialized, .suiteLimit) struct TLSClosingTests {
     init() { LogCapture.install() }
 
     /// A server with one `ServerEnd` per connection, and a raw TLS client connected to it.

@@ -3,7 +3,7 @@ import Testing
 import TestSupport
 
 /// `SSLContext`'s settings that depend on each other, as Python ties them.
-@Suite(.serialized, .timeLimit(.minutes(2))) struct TLSContextTests {
+@Suite(.serialized, .suiteLimit) struct TLSContextTests {
     init() { LogCapture.install() }
 
     @Test func verifyModeNoneIsRefusedWhileHostNamesAreChecked() throws {

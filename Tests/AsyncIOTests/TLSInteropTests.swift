@@ -8,7 +8,7 @@ import TestSupport
 
 /// Our TLS against the `openssl` command's own server and client, an expired
 /// certificate, and a client that sends bytes that are not TLS.
-@Suite(.serialized, .timeLimit(.minutes(2))) struct TLSInteropTests {
+@Suite(.serialized, .suiteLimit) struct TLSInteropTests {
     init() { LogCapture.install() }
 
     /// `openssl s_server -rev` answers each line reversed.

@@ -36,7 +36,7 @@ private func randomSize(using generator: inout SplitMix) -> Int {
 }
 
 /// Many connections at once, and much data through one, every byte checked.
-@Suite(.serialized, .timeLimit(.minutes(5))) struct TLSLoadTests {
+@Suite(.serialized, .suiteLimit) struct TLSLoadTests {
     init() { LogCapture.install() }
 
     /// 1,000 TLS clients connected at once, each making 20 round trips of

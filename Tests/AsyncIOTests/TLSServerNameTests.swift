@@ -3,7 +3,7 @@ import Testing
 import TestSupport
 
 /// The server name a client sends (SNI), as a server's `sniCallback` sees it.
-@Suite(.serialized, .timeLimit(.minutes(2))) struct TLSServerNameTests {
+@Suite(.serialized, .suiteLimit) struct TLSServerNameTests {
     init() { LogCapture.install() }
 
     /// The callback hears each client's `serverHostname` (nothing for a

@@ -5,7 +5,7 @@ import Glibc
 @testable import AsyncIO
 import TestSupport
 
-@Suite(.serialized, .timeLimit(.minutes(2))) struct TLSTests {
+@Suite(.serialized, .suiteLimit) struct TLSTests {
     init() { LogCapture.install() }
 
     @Test(arguments: [SSLContext.TLSVersion.tlsv1_2, .tlsv1_3])

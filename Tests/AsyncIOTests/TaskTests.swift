@@ -1,10 +1,11 @@
 import Testing
 @testable import AsyncIO
+import TestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
 
-@Suite(.timeLimit(.minutes(1))) struct TaskTests {
+@Suite(.suiteLimit) struct TaskTests {
     @Test func creatingATaskDoesNotRunIt() throws {
         let log = try runLoop { loop -> [String] in
             let log = Log()
@@ -307,7 +308,7 @@ import Glibc
 
 /// asyncio wakes a cancelled task one iteration after `cancel()`, whatever
 /// it awaits, so tasks cancelled in turn see it in that order.
-@Suite(.timeLimit(.minutes(1))) struct CancelOrderTests {
+@Suite(.suiteLimit) struct CancelOrderTests {
     @Test func tasksCancelledInTurnWakeInThatOrderWhateverTheyAwait() throws {
         let order = try runLoop { loop -> [String] in
             var order: [String] = []
@@ -339,7 +340,7 @@ import Glibc
     }
 }
 
-@Suite(.timeLimit(.minutes(1))) struct ForeignSuspensionTests {
+@Suite(.suiteLimit) struct ForeignSuspensionTests {
     /// After an await the loop does not own (Swift's `Task.yield()`), the
     /// task is still found, so cancelling it interrupts its next sleep.
     @Test func cancellationStillReachesATaskAfterASwiftYield() throws {

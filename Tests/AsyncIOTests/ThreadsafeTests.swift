@@ -4,8 +4,9 @@ import Synchronization
 import Glibc
 #endif
 @testable import AsyncIO
+import TestSupport
 
-@Suite(.timeLimit(.minutes(1))) struct ThreadsafeTests {
+@Suite(.suiteLimit) struct ThreadsafeTests {
     @Test func eightThreadsOfTenThousandCallsLoseNone() throws {
         let threads = 8, perThread = 10_000
         let loop = EventLoop()

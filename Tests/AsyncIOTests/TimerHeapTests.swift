@@ -1,9 +1,10 @@
 import Testing
 @testable import AsyncIO
+import TestSupport
 
 /// The timer queue's heap, checked against sorting: mixed inserts and pops,
 /// duplicates, and building a heap from an unordered array.
-@Suite(.timeLimit(.minutes(1))) struct TimerHeapTests {
+@Suite(.suiteLimit) struct TimerHeapTests {
     @Test func popsInSortedOrderWhileInsertsAndPopsInterleave() {
         var random = SplitMix(seed: 11)
         var heap = TimerHeap<Int>()
