@@ -230,11 +230,7 @@ final class TLSProtocol: BufferedProtocol {
 
     private func doHandshake() {
         guard state == .handshaking else { return }
-        var result: Int32
-        repeat {
-            ERR_clear_error()
-            result = SSL_do_handshake(session.ssl)
-        } while flushOutgoing(after: result)
+        let result = callOpenSSL { SSL_do_handshake($0) }
         if result == 1 { return handshakeDone() }
         if let error = session.failure(after: result, hostname: serverHostname) { handshakeFailed(error) }
     }
@@ -387,12 +383,7 @@ final class TLSProtocol: BufferedProtocol {
     /// Encrypts and sends `data` whole, or queues it when OpenSSL first
     /// needs to hear from the peer.
     private func encrypt(_ data: [UInt8]) {
-        var result: Int32
-        repeat {
-            // The same arguments each time, as OpenSSL requires after WANT_WRITE.
-            copenssl_clear_stale_errors()
-            result = Self.write(data, to: session.ssl)
-        } while flushOutgoing(after: result)
+        let result = callOpenSSL { Self.write(data, to: $0) }
         if result > 0 { return }
         if let error = session.failure(after: result, hostname: serverHostname) {
             return failConnection(error, "SSL error in write")
@@ -433,6 +424,19 @@ final class TLSProtocol: BufferedProtocol {
         } else {
             underlying?.write(Array(ciphertext))
         }
+    }
+
+    /// Makes `call` with an empty error queue, hands the socket what it
+    /// wrote, and makes it again, with the same arguments as OpenSSL
+    /// requires, while it stopped only because the output buffer was full.
+    @inline(__always)
+    private func callOpenSSL(_ call: (OpaquePointer) -> Int32) -> Int32 {
+        var result: Int32
+        repeat {
+            copenssl_clear_stale_errors()
+            result = call(session.ssl)
+        } while flushOutgoing(after: result)
+        return result
     }
 
     /// `flushOutgoing` after a call into OpenSSL that returned `result`;
@@ -490,11 +494,7 @@ final class TLSProtocol: BufferedProtocol {
         retryPendingPlain()
         guard state == .wrapped else { return }  // encrypting it failed
         state = .shuttingDown
-        var result: Int32
-        repeat {
-            ERR_clear_error()
-            result = SSL_shutdown(session.ssl)
-        } while flushOutgoing(after: result)
+        let result = callOpenSSL { SSL_shutdown($0) }
         if result == 1 { return shutdownComplete() }  // the peer's close_notify came first
         shutdownTimer = loop.callLater(shutdownTimeout, label: "ssl shutdown timeout") { [self] in
             shutdownTimedOut()
